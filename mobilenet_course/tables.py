@@ -1,0 +1,125 @@
+"""The paper's tables rebuilt from the package, next to the figures the paper prints.
+
+Book: chapter 3 (:func:`table1`), chapter 6 (:func:`multiplier_tables`, :func:`variant_tables`).
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+
+from . import reference
+from .costs import profile
+from .model import ConvMobileNet, MobileNetV1, ShallowMobileNet
+
+__all__ = ["Table", "Comparison", "table1", "multiplier_tables", "variant_tables", "compare"]
+
+
+@dataclass
+class Table:
+    """A small table with a text and an HTML rendering."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    caption: str = ""
+
+    def to_text(self) -> str:
+        widths = [max(len(str(r[i])) for r in [self.columns, *self.rows]) for i in range(len(self.columns))]
+        lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in [self.columns, *self.rows]]
+        return "\n".join(([self.caption] if self.caption else []) + lines)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    __repr__ = to_text
+
+    def _repr_html_(self) -> str:
+        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in self.rows)
+        cap = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
+        return f"<table class='mc-table'>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def table1(model: MobileNetV1 | None = None) -> Table:
+    """Paper Table 1 ("MobileNet Body Architecture") rebuilt from the layers of a real model.
+
+    Each row is read from the model by :func:`mobilenet_course.costs.profile`: type and stride, filter shape,
+    input size. With the default 1.0-MobileNet-224 it is the paper's table, except for the row the paper misprints:
+    the last depthwise conv is stride 1 (its input and the next layer's are both 7x7), not "s2".
+    """
+    model = MobileNetV1() if model is None else model
+    rows = []
+    last = None  # the conv layer before the classifier: its output is what the pool sees
+    for layer in profile(model).layers:
+        size = f"{layer.input_size} x {layer.input_size} x {layer.in_channels}"
+        k = layer.kernel
+        if layer.kind == "fc":
+            d = last.output_size
+            rows.append(("Avg Pool / s1", f"Pool {d} x {d}", f"{d} x {d} x {last.out_channels}"))
+            rows.append(("FC / s1", f"{layer.in_channels} x {layer.out_channels}", f"1 x 1 x {layer.in_channels}"))
+            rows.append(("Softmax / s1", "Classifier", f"1 x 1 x {layer.out_channels}"))
+        elif layer.kind == "depthwise":
+            rows.append((f"Conv dw / s{layer.stride}", f"{k} x {k} x {layer.in_channels} dw", size))
+        else:
+            rows.append((f"Conv / s{layer.stride}", f"{k} x {k} x {layer.in_channels} x {layer.out_channels}", size))
+        last = layer
+    return Table(("Type / Stride", "Filter Shape", "Input Size"), rows, f"Table 1 rebuilt from {model.name}")
+
+
+@dataclass
+class Comparison:
+    """Our computed costs for one model next to the paper's printed figures."""
+
+    model: str
+    paper: reference.PaperRow
+    mult_adds: int
+    params: int
+
+    @property
+    def million_mult_adds(self) -> float:
+        return self.mult_adds / 1e6
+
+    @property
+    def million_params(self) -> float:
+        return self.params / 1e6
+
+    @property
+    def matches(self) -> bool:
+        """True when the paper's figures are ours rounded to its printed digits (or cut off, as it sometimes does).
+
+        A printed 290 matches 290.7 million (cut off) as well as 290.4 (rounded); 4.2 matches 4.21 million.
+        """
+        mult = self.paper.million_mult_adds
+        par = self.paper.million_params
+        return abs(self.million_mult_adds - mult) < 1 and round(self.million_params, 1) == par
+
+
+def compare(model: MobileNetV1, paper: reference.PaperRow) -> Comparison:
+    """Profile ``model`` and put its costs next to a row of the paper."""
+    p = profile(model)
+    return Comparison(model.name, paper, p.mult_adds, p.params)
+
+
+def _comparison_table(comparisons: list[Comparison], caption: str) -> Table:
+    rows = [(c.model, f"{c.paper.top1:.1f}", f"{c.paper.million_mult_adds:g}", f"{c.million_mult_adds:.1f}",
+             f"{c.paper.million_params:g}", f"{c.million_params:.2f}", "yes" if c.matches else "NO")
+            for c in comparisons]
+    columns = ("model", "paper top-1 %", "paper M mult-adds", "our M mult-adds", "paper M params", "our M params",
+               "matches")
+    return Table(columns, rows, caption)
+
+
+def multiplier_tables() -> tuple[Table, Table]:
+    """Paper Tables 6 (alpha at 224 px) and 7 (resolution at alpha 1.0) with our computed costs."""
+    table6 = [compare(MobileNetV1(alpha=a), row) for a, row in zip((1.0, 0.75, 0.5, 0.25), reference.TABLE6)]
+    table7 = [compare(MobileNetV1(resolution=r), row) for r, row in zip((224, 192, 160, 128), reference.TABLE7)]
+    return (_comparison_table(table6, "Table 6: width multiplier"),
+            _comparison_table(table7, "Table 7: resolution multiplier"))
+
+
+def variant_tables() -> tuple[Table, Table]:
+    """Paper Tables 4 (full versus separable convolutions) and 5 (narrow versus shallow) with our costs."""
+    table4 = [compare(ConvMobileNet(), reference.TABLE4[0]), compare(MobileNetV1(), reference.TABLE4[1])]
+    table5 = [compare(MobileNetV1(alpha=0.75), reference.TABLE5[0]), compare(ShallowMobileNet(), reference.TABLE5[1])]
+    return (_comparison_table(table4, "Table 4: depthwise separable versus full convolution"),
+            _comparison_table(table5, "Table 5: narrow versus shallow"))
