@@ -6,7 +6,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # The course never pins torch for readers; this machine and CI take the CPU build that lies on disk.
 TORCH ?= torch==2.13.0
-APT_PACKAGES := chromium chromium-driver dataset-fashion-mnist nodejs npm
+# Debian packages, each checked by a file it provides: headless Chromium for the browser tests, Fashion-MNIST for
+# the training chapter (so nothing is downloaded), Node.js and npm for the site's front-end files.
+APT_NEEDS := /usr/bin/chromium:chromium /usr/bin/chromedriver:chromium-driver \
+	/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz:dataset-fashion-mnist \
+	/usr/bin/node:nodejs /usr/bin/npm:npm
 export OMP_NUM_THREADS ?= 2
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
@@ -14,7 +18,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 .PHONY: setup system book test clean
 
 system:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for need in $(APT_NEEDS); do [ -e "$${need%%:*}" ] || echo "$${need#*:}"; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages: $$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -32,11 +36,11 @@ $(VENV)/.installed: pyproject.toml package.json
 setup: system $(VENV)/.installed
 
 book: setup
-	$(VENV)/bin/jupyter-book build . --builder html
-	$(PY) -m mobilenet_course.site _build/html
+	$(VENV)/bin/jupyter-book build . -W --builder html
+	@echo "The book is in _build/html/index.html"
 
 test: setup
-	$(PY) -m pytest tests --nbval-sanitize-with tests/sanitize.cfg
+	$(PY) -m pytest --nbval --nbval-sanitize-with tests/sanitize.cfg tests book
 
 clean:
 	rm -rf _build $(VENV) node_modules

@@ -29,6 +29,8 @@ __all__ = [
     "depthwise_separable",
     "reduction_ratio",
     "multiplier_ratio",
+    "arithmetic_intensity",
+    "counted_mult_adds",
     "profile",
     "KINDS",
 ]
@@ -135,6 +137,27 @@ def multiplier_ratio(d_k: int, m: int, n: int, d_f: int, alpha: float, rho: floa
     """
     base = d_k * d_k * m + m * n
     return (d_k * d_k * alpha * m + alpha * m * alpha * n) * rho * rho / base
+
+
+def arithmetic_intensity(mult_adds: int, *tensor_elements: int, bytes_per_element: int = 4) -> float:
+    """Mult-adds per byte moved, if each tensor (input, output, weights) is read or written once.
+
+    A layer far below the processor's mult-adds-per-byte balance point is memory-bound: a depthwise 3x3 conv does
+    about one mult-add per byte in fp32. Book: chapter 2, "Measured time against the theoretical ratio".
+    """
+    return mult_adds / (bytes_per_element * sum(tensor_elements))
+
+
+def counted_mult_adds(module: nn.Module, x: torch.Tensor) -> int:
+    """Mult-adds of ``module(x)`` as PyTorch's own FLOP counter sees them (its FLOPs / 2): an independent check.
+
+    Book: chapter 1, "Check it in code".
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        module(x)
+    return counter.get_total_flops() // 2
 
 
 @dataclass(frozen=True)

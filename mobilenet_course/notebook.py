@@ -1,0 +1,53 @@
+"""Set-up shared by every chapter notebook: determinism, thread count, plot style, Colab detection."""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+
+import numpy as np
+import torch
+
+__all__ = ["setup", "in_colab", "glue"]
+
+
+def in_colab() -> bool:
+    """True inside Google Colab."""
+    return "google.colab" in sys.modules
+
+
+def setup(seed: int = 0, threads: int | None = 2) -> None:
+    """Make a notebook deterministic: seed Python, NumPy and torch, fix the CPU thread count, set the plot style.
+
+    Parameters
+    ----------
+    seed : int
+        Seed for every random number generator.
+    threads : int or None
+        Intra-op CPU threads for torch (the course's reference machines have 2 cores); None leaves torch's default.
+    """
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    if threads is not None:
+        torch.set_num_threads(threads)
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    import matplotlib
+
+    matplotlib.rcParams.update({"figure.figsize": (6.4, 3.6), "figure.dpi": 100, "axes.grid": True,
+                                "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False,
+                                "svg.hashsalt": "mobilenet-course"})
+
+
+def glue(name: str, value: object) -> None:
+    """Hand a computed value to the book's prose, where ``{glue:text}`name``` prints it.
+
+    In the book build this is myst-nb's ``glue``; where myst-nb is not installed (Colab) it does nothing.
+    """
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        return
+    myst_glue(name, value, display=False)

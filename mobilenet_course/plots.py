@@ -1,0 +1,68 @@
+"""Figures of the book, kept here so that chapters show one line instead of plotting boilerplate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from .costs import KINDS, Profile, reduction_ratio
+
+__all__ = ["reduction_ratio_plot", "cost_by_kind_plot", "layer_costs_plot", "KIND_COLOURS"]
+
+KIND_COLOURS = {"conv": "#7f7f7f", "depthwise": "#1f77b4", "pointwise": "#ff7f0e", "fc": "#2ca02c"}
+
+
+def reduction_ratio_plot(ns: Sequence[int], kernels: Sequence[int] = (3, 5, 7)) -> Figure:
+    """The reduction ``1/N + 1/D_K^2`` against N for a few kernel sizes, with its floor ``1/D_K^2`` (chapter 2)."""
+    fig, ax = plt.subplots()
+    for d_k in kernels:
+        line, = ax.plot(ns, [float(reduction_ratio(d_k, n)) for n in ns], marker=".", label=f"$D_K = {d_k}$")
+        ax.axhline(1 / d_k**2, color=line.get_color(), linestyle=":", linewidth=1)
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("output channels $N$")
+    ax.set_ylabel("separable / standard cost")
+    ax.set_title("Cost reduction $1/N + 1/D_K^2$ (dotted: the floor $1/D_K^2$)")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def cost_by_kind_plot(profile: Profile) -> Figure:
+    """Shares of mult-adds and parameters by layer kind, as two stacked bars (chapter 3, paper Table 2)."""
+    fig, ax = plt.subplots(figsize=(6.4, 2.4))
+    shares = profile.shares()
+    for row, (label, index) in enumerate((("mult-adds", 0), ("parameters", 1))):
+        left = 0.0
+        for kind in KINDS:
+            share = shares[kind][index]
+            ax.barh(row, share, left=left, color=KIND_COLOURS[kind], label=kind if row == 0 else None)
+            if share > 0.05:
+                ax.text(left + share / 2, row, f"{share:.0%}", ha="center", va="center", color="white")
+            left += share
+    ax.set_yticks([0, 1], ["mult-adds", "parameters"])
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("share of the whole network")
+    ax.legend(ncols=4, loc="upper center", bbox_to_anchor=(0.5, -0.35), frameon=False)
+    ax.grid(False)
+    fig.tight_layout()
+    return fig
+
+
+def layer_costs_plot(profile: Profile) -> Figure:
+    """Mult-adds and parameters of every layer, coloured by kind (chapter 3)."""
+    fig, axes = plt.subplots(2, 1, figsize=(7.5, 4.5), sharex=True)
+    x = range(len(profile.layers))
+    colours = [KIND_COLOURS[r.kind] for r in profile.layers]
+    axes[0].bar(x, [r.mult_adds / 1e6 for r in profile.layers], color=colours)
+    axes[0].set_ylabel("million mult-adds")
+    axes[1].bar(x, [r.params / 1e6 for r in profile.layers], color=colours)
+    axes[1].set_ylabel("million params")
+    axes[1].set_xlabel("layer (in forward order)")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=KIND_COLOURS[k]) for k in KINDS]
+    axes[0].legend(handles, KINDS, ncols=4, loc="upper left", frameon=False)
+    axes[0].set_title(profile.name)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,11 @@
+import pytest
+
+from book import SITE, build_site
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory):
+    """The book built once per test session from the notebooks' stored outputs, warnings as errors."""
+    result = build_site(tmp_path_factory.mktemp("config"))
+    assert result.returncode == 0, f"jupyter-book build -W failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return SITE
