@@ -12,7 +12,6 @@ APT_NEEDS := /usr/bin/chromium:chromium /usr/bin/chromedriver:chromium-driver \
 	/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz:dataset-fashion-mnist \
 	/usr/bin/node:nodejs /usr/bin/npm:npm
 export OMP_NUM_THREADS ?= 2
-export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: setup system book test clean

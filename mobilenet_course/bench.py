@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["Timing", "time_call", "time_module", "machine"]
+__all__ = ["Timing", "time_call", "time_interleaved", "time_module", "inference", "machine"]
 
 
 @dataclass(frozen=True)
@@ -42,20 +42,49 @@ def time_call(fn: Callable[[], object], *, warmup: int = 5, runs: int = 30, min_
         t0 = time.perf_counter()
         fn()
         times.append((time.perf_counter() - t0) * 1e3)
+    return _summarise(times)
+
+
+def time_interleaved(fns: dict[str, Callable[[], object]], *, warmup: int = 5, runs: int = 30) -> dict[str, Timing]:
+    """Time several functions in turns (a, b, c, a, b, c, ...), so that each sees the same machine state.
+
+    Comparing two layers by timing one after the other is biased by whatever else the machine does meanwhile
+    (another process, clock changes); taking turns spreads those effects over all of them. Book: chapter 2.
+    """
+    if not fns or runs < 1:
+        raise ValueError("time_interleaved needs at least one function and runs >= 1")
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(runs):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            times[name].append((time.perf_counter() - t0) * 1e3)
+    return {name: _summarise(t) for name, t in times.items()}
+
+
+def _summarise(times: list[float]) -> Timing:
     deciles = statistics.quantiles(times, n=10) if len(times) > 1 else [times[0]] * 9
     return Timing(statistics.median(times), deciles[0], deciles[-1], len(times))
+
+
+def inference(module: torch.nn.Module, x: torch.Tensor) -> Callable[[], object]:
+    """A function that runs ``module(x)`` in inference mode (no autograd), for the timing functions."""
+    module.eval()
+
+    def run() -> object:
+        with torch.inference_mode():
+            return module(x)
+
+    return run
 
 
 def time_module(module: torch.nn.Module, x: torch.Tensor, *, warmup: int = 5, runs: int = 30,
                 min_time_s: float = 0.0) -> Timing:
     """Time ``module(x)`` in inference mode (no autograd), as :func:`time_call` does."""
-    module.eval()
-
-    def run() -> None:
-        with torch.inference_mode():
-            module(x)
-
-    return time_call(run, warmup=warmup, runs=runs, min_time_s=min_time_s)
+    return time_call(inference(module, x), warmup=warmup, runs=runs, min_time_s=min_time_s)
 
 
 def cpu_model() -> str:

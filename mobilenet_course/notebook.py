@@ -17,6 +17,15 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
+def _in_kernel() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
 def setup(seed: int = 0, threads: int | None = 2) -> None:
     """Make a notebook deterministic: seed Python, NumPy and torch, fix the CPU thread count, set the plot style.
 
@@ -36,6 +45,9 @@ def setup(seed: int = 0, threads: int | None = 2) -> None:
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     import matplotlib
 
+    if _in_kernel():
+        # Figures show inline in Jupyter whatever MPLBACKEND the environment sets (a headless CI sets Agg).
+        matplotlib.use("module://matplotlib_inline.backend_inline")
     matplotlib.rcParams.update({"figure.figsize": (6.4, 3.6), "figure.dpi": 100, "axes.grid": True,
                                 "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False,
                                 "svg.hashsalt": "mobilenet-course"})
