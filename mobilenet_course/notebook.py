@@ -17,13 +17,14 @@ def in_colab() -> bool:
     return "google.colab" in sys.modules
 
 
-def _in_kernel() -> bool:
+def _kernel_shell():
+    """The IPython shell when running in a Jupyter kernel, else None."""
     try:
         from IPython import get_ipython
     except ImportError:
-        return False
+        return None
     shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
+    return shell if shell is not None and getattr(shell, "kernel", None) is not None else None
 
 
 def setup(seed: int = 0, threads: int | None = 2) -> None:
@@ -45,9 +46,10 @@ def setup(seed: int = 0, threads: int | None = 2) -> None:
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     import matplotlib
 
-    if _in_kernel():
-        # Figures show inline in Jupyter whatever MPLBACKEND the environment sets (a headless CI sets Agg).
-        matplotlib.use("module://matplotlib_inline.backend_inline")
+    shell = _kernel_shell()
+    if shell is not None:
+        # Figures show inline in Jupyter whatever MPLBACKEND the environment sets (a headless CI may set Agg).
+        shell.run_line_magic("matplotlib", "inline")
     matplotlib.rcParams.update({"figure.figsize": (6.4, 3.6), "figure.dpi": 100, "axes.grid": True,
                                 "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False,
                                 "svg.hashsalt": "mobilenet-course"})

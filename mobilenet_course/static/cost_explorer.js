@@ -1,0 +1,163 @@
+// Cost explorer for M(alpha, rho): the closed-form arithmetic of chapter 4, in the browser.
+// Python (mobilenet_course.widgets.CostExplorer) hands over the layer table at alpha 1 (`layers`); everything shown
+// is computed here from it, so the widget keeps working in the static book, with no kernel. The steps are those of
+// mobilenet_course.family.family_costs, and the tests check that both give mc.costs.profile's numbers.
+
+const COLOURS = { conv: "#7f7f7f", depthwise: "#1f77b4", pointwise: "#ff7f0e", fc: "#2ca02c" };
+const KINDS = ["conv", "depthwise", "pointwise", "fc"];
+const STANDARD_RESOLUTIONS = [224, 192, 160, 128];
+
+export function familyCosts(table, alpha, resolution) {
+  const scaled = (c, scale) => (scale ? Math.max(8, Math.floor(c * alpha)) : c);
+  let size = resolution;
+  return table.map((row) => {
+    const m = scaled(row.in, row.scale_in);
+    let n = scaled(row.out, row.scale_out);
+    if (row.kind === "fc") return { kind: row.kind, multAdds: m * n, params: m * n + n };
+    const k = row.kernel;
+    size = Math.floor((size + 2 * Math.floor(k / 2) - k) / row.stride) + 1;
+    const perOutput = k * k * (row.kind === "depthwise" ? 1 : m);
+    if (row.kind === "depthwise") n = m;
+    return { kind: row.kind, multAdds: perOutput * n * size * size, params: perOutput * n, size };
+  });
+}
+
+function total(costs, key) {
+  return costs.reduce((sum, c) => sum + c[key], 0);
+}
+
+function element(tag, attrs = {}, text = "") {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text) e.textContent = text;
+  return e;
+}
+
+function svgElement(tag, attrs = {}) {
+  const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  return e;
+}
+
+function save(model) {
+  // In the static book there is no kernel to sync with: the change stays in the page, which is all it needs.
+  try {
+    const result = model.save_changes();
+    if (result && typeof result.catch === "function") result.catch(() => {});
+  } catch (error) {
+    /* no kernel */
+  }
+}
+
+function render({ model, el }) {
+  const root = element("div", { class: "mc-widget mc-cost-explorer" });
+
+  const alphaInput = element("input", { type: "range", min: "0.25", max: "1", step: "0.01", class: "mc-alpha" });
+  const alphaLabel = element("span", { class: "mc-value" });
+  const resInput = element("input", { type: "range", min: "32", max: "320", step: "1", class: "mc-resolution" });
+  const resLabel = element("span", { class: "mc-value" });
+  const buttons = element("span", { class: "mc-buttons" });
+  for (const r of STANDARD_RESOLUTIONS) {
+    const b = element("button", { type: "button", "data-resolution": String(r) }, String(r));
+    b.addEventListener("click", () => {
+      model.set("resolution", r);
+      save(model);
+    });
+    buttons.append(b);
+  }
+  const controls = element("div", { class: "mc-controls" });
+  const row1 = element("label", {}, "width multiplier α ");
+  row1.append(alphaInput, alphaLabel);
+  const row2 = element("label", {}, "resolution ");
+  row2.append(resInput, resLabel, buttons);
+  controls.append(row1, row2);
+
+  const readout = element("table", { class: "mc-readout" });
+  const cells = {};
+  for (const [key, label] of [["name", "model"], ["mult_adds", "mult-adds"], ["params", "parameters"],
+                              ["size_mb", "size (fp32 weights)"], ["ratio", "cost / 1.0-MobileNet-224"],
+                              ["law", "α² ρ²"]]) {
+    const tr = element("tr");
+    tr.append(element("th", {}, label));
+    cells[key] = element("td", { class: `mc-${key.replace("_", "-")}` });
+    tr.append(cells[key]);
+    readout.append(tr);
+  }
+
+  const chart = svgElement("svg", { class: "mc-chart", viewBox: "0 0 560 190", width: "100%" });
+  const legend = element("div", { class: "mc-legend" });
+  root.append(controls, readout, chart, legend);
+  el.append(root);
+
+  function update() {
+    const table = model.get("layers");
+    const alpha = model.get("alpha");
+    const resolution = model.get("resolution");
+    const costs = familyCosts(table, alpha, resolution);
+    const base = familyCosts(table, 1.0, 224);
+    const multAdds = total(costs, "multAdds");
+    const params = total(costs, "params");
+    const rho = resolution / 224;
+    alphaInput.value = String(alpha);
+    resInput.value = String(resolution);
+    alphaLabel.textContent = alpha.toFixed(2);
+    resLabel.textContent = `${resolution} px (ρ = ${rho.toFixed(3)})`;
+    const alphaText = Number.isInteger(alpha) ? alpha.toFixed(1) : String(+alpha.toFixed(2));
+    cells.name.textContent = `${alphaText}-MobileNet-${resolution}`;
+    cells.mult_adds.textContent = `${(multAdds / 1e6).toFixed(1)} million`;
+    cells.mult_adds.dataset.value = String(multAdds);
+    cells.params.textContent = `${(params / 1e6).toFixed(2)} million`;
+    cells.params.dataset.value = String(params);
+    cells.size_mb.textContent = `${((params * 4) / 1e6).toFixed(2)} MB`;
+    const ratio = multAdds / total(base, "multAdds");
+    cells.ratio.textContent = ratio.toFixed(3);
+    cells.ratio.dataset.value = String(ratio);
+    cells.law.textContent = (alpha * alpha * rho * rho).toFixed(3);
+
+    // Per-layer mult-adds, coloured by kind.
+    chart.replaceChildren();
+    const width = 560, height = 170, bar = width / costs.length;
+    const top = Math.max(...base.map((c) => c.multAdds), ...costs.map((c) => c.multAdds));
+    costs.forEach((c, i) => {
+      const h = (c.multAdds / top) * (height - 10);
+      const rect = svgElement("rect", { x: i * bar + 1, y: height - h, width: bar - 2, height: h,
+                                        fill: COLOURS[c.kind], "data-kind": c.kind });
+      const title = svgElement("title");
+      title.textContent = `layer ${i + 1} (${c.kind}): ${c.multAdds.toLocaleString("en")} mult-adds`;
+      rect.append(title);
+      chart.append(rect);
+    });
+    const axis = svgElement("text", { x: 0, y: 185, "font-size": "11" });
+    axis.textContent = "mult-adds of each layer, in forward order (scale: the largest layer of 1.0-MobileNet-224)";
+    chart.append(axis);
+
+    legend.replaceChildren();
+    for (const kind of KINDS) {
+      const share = total(costs.filter((c) => c.kind === kind), "multAdds") / multAdds;
+      const item = element("span", { class: "mc-legend-item", "data-kind": kind });
+      const swatch = element("span", { class: "mc-swatch", style: `background:${COLOURS[kind]}` });
+      item.append(swatch, document.createTextNode(` ${kind} ${(100 * share).toFixed(1)}%  `));
+      legend.append(item);
+    }
+  }
+
+  alphaInput.addEventListener("input", () => {
+    model.set("alpha", parseFloat(alphaInput.value));
+    save(model);
+  });
+  resInput.addEventListener("input", () => {
+    model.set("resolution", parseInt(resInput.value, 10));
+    save(model);
+  });
+  model.on("change:alpha", update);
+  model.on("change:resolution", update);
+  model.on("change:layers", update);
+  update();
+  return () => {
+    model.off("change:alpha", update);
+    model.off("change:resolution", update);
+    model.off("change:layers", update);
+  };
+}
+
+export default { render };

@@ -1,0 +1,139 @@
+"""Interactive widgets of the course: the cost explorer of M(alpha, rho) and the budget picker.
+
+Both are anywidgets whose arithmetic runs in JavaScript (``static/*.js``) from data that Python hands over, so they
+respond in Jupyter (ipywidgets 8), Google Colab (ipywidgets 7.7) and the static published book, where there is no
+kernel. The Python methods compute the same values with the package, for tests and for scripts.
+
+Book: chapter 4 (cost explorer), chapter 6 (budget picker).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import anywidget
+import traitlets
+
+from . import family
+from .model import REFERENCE_RESOLUTION
+
+__all__ = ["CostExplorer", "BudgetPicker", "ALPHA_RANGE", "RESOLUTION_RANGE"]
+
+STATIC = Path(__file__).parent / "static"
+ALPHA_RANGE = (0.25, 1.0)
+"""The explorer's alpha slider: the paper's range, in steps of 0.01."""
+RESOLUTION_RANGE = (32, 320)
+"""The explorer's resolution slider, in pixels (steps of 1; buttons for 224, 192, 160 and 128)."""
+
+
+class CostExplorer(anywidget.AnyWidget):
+    """Sliders for alpha and resolution; shows mult-adds, parameters, size, the ratio to 1.0-MobileNet-224 next to
+    alpha^2 rho^2, and a per-layer bar chart coloured by kind.
+
+    Parameters
+    ----------
+    alpha : float
+        Starting width multiplier, in [0.25, 1.0].
+    resolution : int
+        Starting input resolution in pixels, in [32, 320].
+    num_classes : int
+        Classifier outputs (1000 for ImageNet).
+
+    Examples
+    --------
+    >>> explorer = CostExplorer(alpha=0.5)
+    >>> round(explorer.values()["mult_adds"] / 1e6, 1)
+    149.5
+    """
+
+    _esm = STATIC / "cost_explorer.js"
+    _css = STATIC / "widgets.css"
+    alpha = traitlets.Float(1.0).tag(sync=True)
+    resolution = traitlets.Int(REFERENCE_RESOLUTION).tag(sync=True)
+    layers = traitlets.List(traitlets.Dict()).tag(sync=True)
+
+    def __init__(self, alpha: float = 1.0, resolution: int = REFERENCE_RESOLUTION, num_classes: int = 1000,
+                 **kwargs) -> None:
+        super().__init__(alpha=alpha, resolution=resolution, layers=family.layer_table(num_classes), **kwargs)
+
+    @traitlets.validate("alpha")
+    def _check_alpha(self, proposal: dict) -> float:
+        value = proposal["value"]
+        if not ALPHA_RANGE[0] <= value <= ALPHA_RANGE[1]:
+            raise traitlets.TraitError(f"alpha must be in [{ALPHA_RANGE[0]}, {ALPHA_RANGE[1]}], got {value}")
+        return value
+
+    @traitlets.validate("resolution")
+    def _check_resolution(self, proposal: dict) -> int:
+        value = proposal["value"]
+        if not RESOLUTION_RANGE[0] <= value <= RESOLUTION_RANGE[1]:
+            raise traitlets.TraitError(
+                f"resolution must be in [{RESOLUTION_RANGE[0]}, {RESOLUTION_RANGE[1]}] px, got {value}")
+        return value
+
+    def values(self) -> dict[str, object]:
+        """What the widget shows for its current alpha and resolution, computed in Python."""
+        costs = family.family_costs(self.alpha, self.resolution, self.layers)
+        base = family.family_costs(1.0, REFERENCE_RESOLUTION, self.layers)
+        mult_adds = sum(c.mult_adds for c in costs)
+        params = sum(c.params for c in costs)
+        rho = self.resolution / REFERENCE_RESOLUTION
+        by_kind: dict[str, int] = {}
+        for row, cost in zip(self.layers, costs):
+            by_kind[row["kind"]] = by_kind.get(row["kind"], 0) + cost.mult_adds
+        return {
+            "mult_adds": mult_adds,
+            "params": params,
+            "size_mb": params * family.BYTES_PER_PARAM / 1e6,
+            "ratio": mult_adds / sum(c.mult_adds for c in base),
+            "alpha2_rho2": self.alpha**2 * rho**2,
+            "layer_mult_adds": [c.mult_adds for c in costs],
+            "mult_adds_by_kind": by_kind,
+        }
+
+    def __repr__(self) -> str:  # stable text for stored notebook outputs (no object address)
+        return f"CostExplorer(alpha={self.alpha:g}, resolution={self.resolution})"
+
+
+class BudgetPicker(anywidget.AnyWidget):
+    """Budgets on mult-adds, size and (with a measured table) latency; shows the most accurate grid model within them
+    on the accuracy-versus-mult-adds plot.
+
+    Parameters
+    ----------
+    max_mult_adds_m, max_size_mb, max_latency_ms : float, optional
+        Starting budgets (millions of mult-adds, megabytes of fp32 weights, milliseconds); None means no limit.
+    latencies : mapping of model name to milliseconds, optional
+        Measured latencies, e.g. ``family.load_latencies("results.json")`` from ``mobilenet-course bench --grid``.
+    """
+
+    _esm = STATIC / "budget_picker.js"
+    _css = STATIC / "widgets.css"
+    models = traitlets.List(traitlets.Dict()).tag(sync=True)
+    max_mult_adds_m = traitlets.Float(None, allow_none=True).tag(sync=True)
+    max_size_mb = traitlets.Float(None, allow_none=True).tag(sync=True)
+    max_latency_ms = traitlets.Float(None, allow_none=True).tag(sync=True)
+
+    def __init__(self, max_mult_adds_m: float | None = None, max_size_mb: float | None = None,
+                 max_latency_ms: float | None = None, latencies: Mapping[str, float] | None = None,
+                 **kwargs) -> None:
+        if max_latency_ms is not None and latencies is None:
+            raise ValueError("max_latency_ms needs a latency table: pass latencies={model name: milliseconds}")
+        self._grid = family.grid(latencies)
+        super().__init__(models=family.as_rows(self._grid), max_mult_adds_m=max_mult_adds_m,
+                         max_size_mb=max_size_mb, max_latency_ms=max_latency_ms, **kwargs)
+
+    def best(self) -> family.GridModel | None:
+        """The model the widget shows, computed in Python (None when nothing fits)."""
+        try:
+            return family.pick(self._grid,
+                               max_mult_adds=None if self.max_mult_adds_m is None else self.max_mult_adds_m * 1e6,
+                               max_size_mb=self.max_size_mb,
+                               max_latency_ms=self.max_latency_ms if self._grid[0].latency_ms is not None else None)
+        except ValueError:
+            return None
+
+    def __repr__(self) -> str:
+        return (f"BudgetPicker(max_mult_adds_m={self.max_mult_adds_m}, max_size_mb={self.max_size_mb}, "
+                f"max_latency_ms={self.max_latency_ms})")
