@@ -6,6 +6,7 @@ Book: chapter 4 (:func:`layer_table`, :func:`family_costs`), chapter 5, chapter 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Iterable, Mapping
@@ -29,6 +30,11 @@ def layer_table(num_classes: int = 1000, in_channels: int = 3, small_input: bool
     This is what the cost explorer's JavaScript receives; with it, :func:`family_costs` (and the same arithmetic in
     the browser) gives the cost of ``M(alpha, rho)`` for any alpha and resolution without building a model.
     """
+    return [dict(row) for row in _layer_table(num_classes, in_channels, small_input)]
+
+
+@functools.lru_cache(maxsize=8)
+def _layer_table(num_classes: int, in_channels: int, small_input: bool) -> tuple[tuple[tuple[str, object], ...], ...]:
     base = MobileNetV1(1.0, 224, num_classes, in_channels=in_channels, small_input=small_input)
     rows = []
     for i, layer in enumerate(profile(base).layers):
@@ -36,7 +42,7 @@ def layer_table(num_classes: int = 1000, in_channels: int = 3, small_input: bool
                      "in": layer.in_channels, "out": layer.out_channels,
                      # the image's channels and the classes are not scaled by alpha
                      "scale_in": i > 0, "scale_out": layer.kind != "fc"})
-    return rows
+    return tuple(tuple(row.items()) for row in rows)
 
 
 def family_costs(alpha: float, resolution: int, table: list[dict] | None = None) -> list[Cost]:

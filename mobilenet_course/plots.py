@@ -66,3 +66,50 @@ def layer_costs_plot(profile: Profile) -> Figure:
     axes[0].set_title(profile.name)
     fig.tight_layout()
     return fig
+
+
+def width_ratio_plot(alphas: Sequence[float]) -> Figure:
+    """Each layer's cost at alpha over its cost at 1, against alpha^2 (chapter 4)."""
+    from .family import family_costs, layer_table
+
+    table = layer_table()
+    base = family_costs(1.0, 224, table)
+    fig, ax = plt.subplots()
+    for alpha in alphas:
+        ratios = [c.mult_adds / b.mult_adds for c, b in zip(family_costs(alpha, 224, table), base)]
+        dots = ax.scatter(range(len(ratios)), ratios, c=[KIND_COLOURS[r["kind"]] for r in table], s=14)
+        ax.axhline(alpha**2, color="black", linestyle=":", linewidth=1)
+        ax.text(len(ratios) - 0.5, alpha**2, f" $\\alpha^2$ = {alpha**2:.3g}", va="bottom", ha="right", fontsize=8)
+    ax.set_yscale("log")
+    ax.set_xlabel("layer (in forward order)")
+    ax.set_ylabel("mult-adds at $\\alpha$ / at 1")
+    handles = [plt.Line2D([], [], marker="o", linestyle="", color=KIND_COLOURS[k]) for k in KINDS]
+    ax.legend(handles, KINDS, ncols=4, fontsize=8, loc="lower left")
+    ax.set_title(f"Per-layer cost ratio for $\\alpha$ in {', '.join(f'{a:g}' for a in alphas)}")
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_cost_plot(models, highlight: str | None = None, x: str = "mult_adds") -> Figure:
+    """ImageNet top-1 against mult-adds (log scale) for grid models, one line per alpha (chapter 6).
+
+    ``x="latency_ms"`` puts measured latency on the horizontal axis instead.
+    """
+    fig, ax = plt.subplots()
+    alphas = sorted({m.alpha for m in models}, reverse=True)
+    for alpha in alphas:
+        row = sorted((m for m in models if m.alpha == alpha), key=lambda m: getattr(m, x))
+        xs = [getattr(m, x) / (1e6 if x == "mult_adds" else 1) for m in row]
+        ax.plot(xs, [m.top1 for m in row], marker="o", label=f"$\\alpha$ = {alpha:g}")
+        for m, xv in zip(row, xs):
+            ax.annotate(str(m.resolution), (xv, m.top1), textcoords="offset points", xytext=(3, -9), fontsize=7)
+    if highlight is not None:
+        m = next(m for m in models if m.name == highlight)
+        ax.scatter([getattr(m, x) / (1e6 if x == "mult_adds" else 1)], [m.top1], s=160, facecolors="none",
+                   edgecolors="red", linewidths=2, zorder=5, label=highlight)
+    ax.set_xscale("log")
+    ax.set_xlabel("million mult-adds (log scale)" if x == "mult_adds" else "measured latency, ms (log scale)")
+    ax.set_ylabel("ImageNet top-1 (%)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

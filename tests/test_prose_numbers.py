@@ -23,6 +23,7 @@ STRIP = [
     re.compile(r"`[^`\n]*`"),  # code spans and the targets of roles
     re.compile(r"^:\w+:.*$", re.M),  # directive options
     re.compile(r"\[[^\]]*\]\([^)]*\)"),  # links
+    re.compile(r"\d+(?:\.\d+)?[- _](?:Conv|Shallow)?MobileNet[- _]\d+"),  # the paper's model names
     re.compile(r"\w+-\d+(?:-\d+)*"),  # labels such as ex-1-2
 ]
 

@@ -1,0 +1,232 @@
+"""Exercise checks: tell a student whether an answer is right, and if not, what is wrong and a hint.
+
+Every exercise of the book is registered here with its check, one answer that passes and one that fails (the tests
+run both). A check accepts any correct answer, not one spelling: model names in any accepted form, numbers within the
+precision the exercise asks for, functions tested on several inputs. Use it from a notebook, Colab or plain Python::
+
+    import mobilenet_course as mc
+    mc.exercises.check("4.1", 0.7)
+
+Book: every chapter's "Exercises" section; the instructor's guide lists them all.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from . import costs, family
+from .names import parse_name
+
+__all__ = ["Feedback", "Exercise", "EXERCISES", "check", "exercise"]
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """The result of a check: truthy when correct, with a message (and a hint when not)."""
+
+    correct: bool
+    message: str
+    hint: str = ""
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __str__(self) -> str:
+        if self.correct:
+            return f"Correct! {self.message}"
+        return f"Not yet: {self.message}" + (f"\nHint: {self.hint}" if self.hint else "")
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        colour = "#2e7d32" if self.correct else "#c62828"
+        text = html.escape(str(self)).replace("\n", "<br>")
+        return f"<div style='border-left:4px solid {colour};padding:4px 8px'>{text}</div>"
+
+
+def right(message: str) -> Feedback:
+    return Feedback(True, message)
+
+
+def wrong(message: str, hint: str = "") -> Feedback:
+    return Feedback(False, message, hint)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """An exercise of the book: where it is, what kind it is, its check, and answers for the tests."""
+
+    id: str
+    title: str
+    kind: str  # "compute", "code", "widget" or "discussion"
+    check: Callable[..., Feedback]
+    solution: Callable[[], Any] = field(repr=False)
+    wrong_answer: Callable[[], Any] = field(repr=False)
+
+    @property
+    def chapter(self) -> int:
+        return int(self.id.split(".")[0])
+
+
+EXERCISES: dict[str, Exercise] = {}
+KINDS = ("compute", "code", "widget", "discussion")
+
+
+def exercise(id: str, title: str, kind: str, solution: Callable[[], Any], wrong_answer: Callable[[], Any]):
+    """Register a check function as exercise ``id`` (used as a decorator below)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+
+    def register(fn: Callable[..., Feedback]) -> Callable[..., Feedback]:
+        if id in EXERCISES:
+            raise ValueError(f"exercise {id} is registered twice")
+        EXERCISES[id] = Exercise(id, title, kind, fn, solution, wrong_answer)
+        return fn
+
+    return register
+
+
+def check(exercise_id: str, answer: Any) -> Feedback:
+    """Check ``answer`` to exercise ``exercise_id`` ("4.1", ...) and return feedback.
+
+    A stub left as ``...`` or None gets a reminder instead of a verdict; an answer of the wrong type is explained.
+    """
+    if exercise_id not in EXERCISES:
+        raise ValueError(f"no exercise {exercise_id!r}; the exercises are {', '.join(EXERCISES)}")
+    if answer is Ellipsis or answer is None:
+        return wrong("the answer is still the placeholder `...`.", "replace `...` with your answer and run again")
+    try:
+        return EXERCISES[exercise_id].check(answer)
+    except (TypeError, ValueError) as error:
+        return wrong(f"the answer could not be checked ({error}).", "look at the form the exercise asks for")
+
+
+def _number(answer: Any, what: str) -> float:
+    if isinstance(answer, bool) or not isinstance(answer, (int, float, Fraction)):
+        raise TypeError(f"{what} should be a number, got {type(answer).__name__}")
+    return float(answer)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Chapter 4: the width multiplier
+
+
+def _width_half_cost_alpha() -> float:
+    """The largest slider alpha (step 0.01) at 224 px whose cost is at most half of 1.0-MobileNet-224's."""
+    base = sum(c.mult_adds for c in family.family_costs(1.0, 224))
+    best = 0.25
+    for step in range(25, 101):
+        alpha = step / 100
+        if sum(c.mult_adds for c in family.family_costs(alpha, 224)) <= base / 2:
+            best = alpha
+    return best
+
+
+@exercise("4.1", "Half the cost", "widget", solution=_width_half_cost_alpha, wrong_answer=lambda: 0.5)
+def _check_4_1(answer: Any) -> Feedback:
+    alpha = _number(answer, "alpha")
+    if not 0.25 <= alpha <= 1.0:
+        return wrong(f"alpha = {alpha:g} is outside the slider's range [0.25, 1].")
+    base = sum(c.mult_adds for c in family.family_costs(1.0, 224))
+    ratio = sum(c.mult_adds for c in family.family_costs(alpha, 224)) / base
+    best = _width_half_cost_alpha()
+    if ratio > 0.5:
+        return wrong(f"at alpha = {alpha:g} the model costs {ratio:.3f} of the baseline, more than half.",
+                     "move the alpha slider left until the ratio is at most 0.5")
+    if alpha < best - 1e-9:
+        return wrong(f"alpha = {alpha:g} costs {ratio:.3f} of the baseline: within budget, but a wider model also "
+                     "fits.", "the cost falls about as alpha squared, so half the cost is near alpha = 0.7, not 0.5")
+    return right(f"alpha = {alpha:g} costs {ratio:.3f} of the baseline; at {best + 0.01:.2f} it would be over half.")
+
+
+def _width_ratio_solution() -> Callable[[int, int, float], float]:
+    return lambda d_k, n, alpha: (d_k**2 * alpha + alpha**2 * n) / (d_k**2 + n)
+
+
+@exercise("4.2", "The width ratio of one layer", "code", solution=_width_ratio_solution,
+          wrong_answer=lambda: (lambda d_k, n, alpha: alpha**2))
+def _check_4_2(answer: Any) -> Feedback:
+    if not callable(answer):
+        raise TypeError("the answer should be your function width_ratio(d_k, n, alpha)")
+    for d_k, n, alpha in [(3, 64, 0.5), (3, 1024, 0.75), (5, 32, 0.25), (1, 8, 0.9), (3, 9, 0.5)]:
+        expected = costs.multiplier_ratio(d_k, 1, n, 1, alpha)
+        got = answer(d_k, n, alpha)
+        if not math.isclose(float(got), expected, rel_tol=1e-9):
+            hint = ("alpha squared is only the pointwise term's factor: the depthwise term scales as alpha"
+                    if math.isclose(float(got), alpha**2) else "divide equation (4.1) at alpha by the same at 1")
+            return wrong(f"width_ratio({d_k}, {n}, {alpha}) returned {got}, expected {expected:.6f}.", hint)
+    return right("your function matches equation (4.2) on five layers.")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Chapter 5: the resolution multiplier
+
+
+def _quarter_cost_most_params() -> tuple[float, int]:
+    base = sum(c.mult_adds for c in family.family_costs(1.0, 224))
+    fits = [r for r in range(32, 321) if sum(c.mult_adds for c in family.family_costs(1.0, r)) <= base / 4]
+    return 1.0, max(fits)
+
+
+@exercise("5.1", "A quarter of the cost, the most parameters", "widget", solution=_quarter_cost_most_params,
+          wrong_answer=lambda: (0.5, 224))
+def _check_5_1(answer: Any) -> Feedback:
+    if not (isinstance(answer, (tuple, list)) and len(answer) == 2):
+        raise TypeError("the answer should be a pair (alpha, resolution)")
+    alpha, resolution = _number(answer[0], "alpha"), answer[1]
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or not 32 <= resolution <= 320:
+        return wrong(f"resolution {resolution!r} should be a whole number of pixels from 32 to 320.")
+    if not 0.25 <= alpha <= 1.0:
+        return wrong(f"alpha = {alpha:g} is outside the slider's range [0.25, 1].")
+    base = sum(c.mult_adds for c in family.family_costs(1.0, 224))
+    ratio = sum(c.mult_adds for c in family.family_costs(alpha, resolution)) / base
+    if ratio > 0.25:
+        return wrong(f"alpha = {alpha:g} at {resolution} px costs {ratio:.3f} of the baseline, more than a quarter.")
+    if alpha < 1.0:
+        return wrong(f"alpha = {alpha:g} at {resolution} px fits the budget ({ratio:.3f}), but has fewer parameters "
+                     "than necessary.", "parameters depend on alpha only: which knob costs no parameters?")
+    return right(f"1.0-MobileNet-{resolution} costs {ratio:.3f} of the baseline and keeps all the parameters; "
+                 "the resolution multiplier cuts cost without touching parameters.")
+
+
+@exercise("5.2", "What does not scale with resolution", "compute", solution=lambda: {"fc"},
+          wrong_answer=lambda: {"depthwise"})
+def _check_5_2(answer: Any) -> Feedback:
+    kinds = {answer} if isinstance(answer, str) else set(answer)
+    unknown = kinds - set(costs.KINDS)
+    if unknown:
+        return wrong(f"{sorted(unknown)} are not kinds of layer; the kinds are {', '.join(costs.KINDS)}.")
+    if kinds != {"fc"}:
+        return wrong(f"{sorted(kinds)} is not it.", "which layer sees a 1 x 1 input whatever the image size?")
+    return right("the fully connected layer sees the pooled 1 x 1 x 1024 vector at every resolution, so its cost "
+                 "stays put while every convolution scales as rho squared.")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Chapter 6: the model family
+
+
+def _budget_solution() -> str:
+    return family.pick(family.grid(), max_mult_adds=100e6, max_size_mb=6.0).name
+
+
+@exercise("6.1", "A model for a budget", "widget", solution=_budget_solution, wrong_answer=lambda: "0.5-MobileNet-128")
+def _check_6_1(answer: Any) -> Feedback:
+    alpha, resolution, _ = parse_name(answer)
+    models = {(m.alpha, m.resolution): m for m in family.grid()}
+    if (alpha, resolution) not in models:
+        return wrong(f"{answer} is not one of the paper's 16 models.", "pick from the grid the budget picker shows")
+    chosen, best = models[(alpha, resolution)], family.pick(family.grid(), max_mult_adds=100e6, max_size_mb=6.0)
+    if chosen.mult_adds > 100e6 or chosen.size_mb > 6.0:
+        return wrong(f"{chosen.name} needs {chosen.mult_adds / 1e6:.0f} million mult-adds and {chosen.size_mb:.1f} MB: "
+                     "over budget.")
+    if chosen.name != best.name:
+        return wrong(f"{chosen.name} fits ({chosen.top1}% top-1), but another model in budget is more accurate.",
+                     "among the models that fit, compare top-1")
+    return right(f"{best.name}: {best.top1}% top-1 with {best.mult_adds / 1e6:.0f} million mult-adds and "
+                 f"{best.size_mb:.1f} MB.")

@@ -1,0 +1,79 @@
+"""The cost explorer in the static book: its JavaScript computes what mc.costs.profile computes, with no kernel."""
+
+import shutil
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+import mobilenet_course as mc
+from book import serve
+from browser import launch, open_page
+
+PAGE = "book/04_width_multiplier.html"
+
+
+def explorer_readings(browser, url, settings):
+    """Open the page, apply each (alpha, resolution) with the sliders, read the mult-adds and params shown."""
+    page, report = open_page(browser, url + PAGE)
+    page.wait_for_selector(".mc-cost-explorer .mc-mult-adds[data-value]", timeout=20_000)
+    readings = []
+    for alpha, resolution in settings:
+        page.eval_on_selector(".mc-cost-explorer .mc-alpha",
+                              f"e => {{ e.value = '{alpha}'; e.dispatchEvent(new Event('input')); }}")
+        if resolution in (224, 192, 160, 128):
+            page.click(f".mc-cost-explorer button[data-resolution='{resolution}']")
+        else:
+            page.eval_on_selector(".mc-cost-explorer .mc-resolution",
+                                  f"e => {{ e.value = '{resolution}'; e.dispatchEvent(new Event('input')); }}")
+        readings.append((int(page.get_attribute(".mc-cost-explorer .mc-mult-adds", "data-value")),
+                         int(page.get_attribute(".mc-cost-explorer .mc-params", "data-value")),
+                         page.inner_text(".mc-cost-explorer .mc-name")))
+    page.context.close()
+    return readings, report
+
+
+# 0.62 and 0.33 give fractional channel counts (32 * 0.62 = 19.84), so rounding is exercised too.
+SETTINGS = [(0.5, 224), (0.5, 128), (0.75, 200), (0.25, 160), (0.62, 224), (0.33, 181)]
+
+
+def expected(settings):
+    out = []
+    for alpha, resolution in settings:
+        p = mc.costs.profile(mc.MobileNetV1(alpha=alpha, resolution=resolution))
+        out.append((p.mult_adds, p.params, mc.model_name(alpha, resolution)))
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()
+
+
+def test_static_explorer_sliders_match_profile(browser, site):
+    server, url = serve(site)
+    try:
+        readings, report = explorer_readings(browser, url, SETTINGS)
+    finally:
+        server.shutdown()
+    assert not report.problems, report.problems
+    assert readings == expected(SETTINGS)
+
+
+def test_broken_javascript_is_caught(browser, site, tmp_path):
+    # The negative control: round channels up instead of down in the explorer's JavaScript (inside the widget
+    # state stored in the page) and the same comparison must fail.
+    copy = tmp_path / "site"
+    shutil.copytree(site, copy)
+    page = copy / PAGE
+    text = page.read_text()
+    assert text.count("Math.floor(c * alpha)") == 1
+    page.write_text(text.replace("Math.floor(c * alpha)", "Math.ceil(c * alpha)"))
+    server, url = serve(copy)
+    try:
+        readings, _ = explorer_readings(browser, url, SETTINGS)
+    finally:
+        server.shutdown()
+    assert readings != expected(SETTINGS)
