@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import torch
 
-__all__ = ["Timing", "time_call", "time_interleaved", "time_module", "inference", "machine"]
+__all__ = ["Timing", "time_call", "time_interleaved", "time_module", "inference", "machine", "benchmark",
+           "write_results", "read_results", "bundled_results"]
 
 
 @dataclass(frozen=True)
@@ -111,3 +112,145 @@ def machine() -> dict[str, object]:
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
     }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Benchmarking models: result rows that several machines can append to one file
+
+
+def benchmark(model: torch.nn.Module, *, path: str = "eager", batch: int = 1, threads: int | None = None,
+              warmup: int = 10, runs: int = 30, min_time_s: float = 1.0) -> dict[str, object]:
+    """Median latency of ``model`` run through inference ``path``, as a result row (a dict for JSON or CSV).
+
+    Parameters
+    ----------
+    model : MobileNetV1 or a variant
+        The model (its ``in_channels`` and ``resolution`` give the input).
+    path : str
+        An inference path of :mod:`mobilenet_course.inference` (``"eager"`` times the model as given). Raises
+        :class:`mobilenet_course.inference.Unavailable` when the path cannot run on this machine.
+    batch : int
+        Images per call.
+    threads : int, optional
+        torch's intra-op threads for the measurement (restored afterwards); default: leave as is.
+    warmup, runs, min_time_s : int, int, float
+        Untimed calls first, then at least ``runs`` timed calls and at least ``min_time_s`` seconds of them.
+    """
+    from .costs import profile
+
+    if batch < 1:
+        raise ValueError(f"batch must be >= 1, got {batch}")
+    previous = torch.get_num_threads()
+    if threads is not None:
+        if threads < 1:
+            raise ValueError(f"threads must be >= 1, got {threads}")
+        torch.set_num_threads(threads)
+    try:
+        from .inference import prepare
+
+        x = torch.randn(batch, model.in_channels, model.resolution, model.resolution)
+        run = prepare(path, model, x)
+
+        def call() -> None:
+            with torch.inference_mode():
+                run(x)
+
+        timing = time_call(call, warmup=warmup, runs=runs, min_time_s=min_time_s)
+        measured_threads = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(previous)
+    p = profile(model)
+    return {
+        "model": getattr(model, "name", type(model).__name__), "path": path, "batch": batch,
+        "threads": measured_threads, "median_ms": round(timing.median_ms, 4), "p10_ms": round(timing.p10_ms, 4),
+        "p90_ms": round(timing.p90_ms, 4), "runs": timing.runs, "mult_adds": p.mult_adds, "params": p.params,
+        "machine": machine(),
+    }
+
+
+def write_results(rows: list[dict], out: str | os.PathLike, *, append: bool = True) -> list[dict]:
+    """Write result rows to ``out`` (.json: a list of rows; .csv: one row a line), atomically.
+
+    With ``append`` the rows join those already in the file, so several machines can fill one file. The file is
+    written to a temporary name beside it and renamed, so an interrupted run leaves the old file intact.
+    """
+    import csv
+    import json
+    import tempfile
+    from pathlib import Path
+
+    out = Path(out)
+    if out.suffix not in (".json", ".csv"):
+        raise ValueError(f"results go to a .json or .csv file, got {out}")
+    existing: list[dict] = []
+    if append and out.exists():
+        existing = read_results(out)
+    all_rows = existing + rows
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="") as f:
+            if out.suffix == ".json":
+                json.dump(all_rows, f, indent=1)
+                f.write("\n")
+            else:
+                flat = [_flatten(r) for r in all_rows]
+                fields = list(dict.fromkeys(k for r in flat for k in r))
+                writer = csv.DictWriter(f, fieldnames=fields)
+                writer.writeheader()
+                writer.writerows(flat)
+        os.replace(tmp, out)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return all_rows
+
+
+def _flatten(row: dict) -> dict:
+    flat = {k: v for k, v in row.items() if k != "machine"}
+    flat.update({f"machine_{k}": v for k, v in row.get("machine", {}).items()})
+    return flat
+
+
+RESULTS_DIR = os.path.join(os.path.dirname(__file__), "results")
+
+
+def bundled_results(name: str | None = None) -> str | list[str]:
+    """Results files measured by the course's authors and shipped with the package (for the book's chapters).
+
+    With no name, the list of names; with a name, the file's path. Each row records the machine it came from.
+    """
+    names = sorted(f for f in os.listdir(RESULTS_DIR) if f.endswith((".json", ".csv")))
+    if name is None:
+        return names
+    if name not in names:
+        raise ValueError(f"no bundled results file {name!r}; there are: {', '.join(names)}")
+    return os.path.join(RESULTS_DIR, name)
+
+
+def read_results(path: str | os.PathLike) -> list[dict]:
+    """Rows from a results file written by :func:`write_results` (JSON or CSV)."""
+    import csv
+    import json
+    from pathlib import Path
+
+    path = Path(path)
+    if path.suffix == ".json":
+        rows = json.loads(path.read_text())
+        if not isinstance(rows, list):
+            raise ValueError(f"{path}: a results file holds a JSON list of rows")
+        return rows
+    if path.suffix == ".csv":
+        with open(path, newline="") as f:
+            rows = []
+            for r in csv.DictReader(f):
+                row = {k: v for k, v in r.items() if not k.startswith("machine_")}
+                for key in ("median_ms", "p10_ms", "p90_ms"):
+                    row[key] = float(row[key])
+                for key in ("batch", "threads", "runs", "mult_adds", "params"):
+                    row[key] = int(row[key])
+                row["machine"] = {k.removeprefix("machine_"): v for k, v in r.items() if k.startswith("machine_")}
+                rows.append(row)
+            return rows
+    raise ValueError(f"results are .json or .csv files, got {path}")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from . import costs, tables
-from .names import from_name
+from . import bench, costs, inference, tables
+from .names import from_name, paper_grid
 
 
 def _profile(args: argparse.Namespace) -> int:
@@ -22,6 +22,47 @@ def _tables(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    if args.grid == bool(args.model):
+        raise ValueError("give either --model NAME (repeatable) or --grid")
+    names = list(paper_grid()) if args.grid else args.model
+    paths = inference.available_paths() if args.paths == ["all"] else args.paths
+    for path in paths:
+        if path not in inference.PATHS:
+            raise ValueError(f"unknown path {path!r}; choose from {', '.join(inference.PATHS)} or all")
+    models = [from_name(n, num_classes=args.num_classes) for n in names]  # bad names fail before any timing
+    rows, skipped = [], []
+    for model in tqdm(models, desc="models", disable=len(models) == 1):
+        for path in paths:
+            try:
+                rows.append(bench.benchmark(model, path=path, batch=args.batch, threads=args.threads,
+                                            warmup=args.warmup, runs=args.runs, min_time_s=args.min_time))
+            except inference.Unavailable as why:
+                skipped.append(f"{model.name} {path}: skipped, {why}")
+    print(f"{'model':20} {'path':14} {'median ms':>10} {'p10':>8} {'p90':>8} {'M mult-adds':>12} {'GMAC/s':>7}")
+    for r in rows:
+        rate = r["mult_adds"] * r["batch"] / (r["median_ms"] * 1e6)
+        print(f"{r['model']:20} {r['path']:14} {r['median_ms']:10.3f} {r['p10_ms']:8.3f} {r['p90_ms']:8.3f} "
+              f"{r['mult_adds'] / 1e6:12.1f} {rate:7.2f}")
+    for line in skipped:
+        print(line)
+    m = bench.machine()
+    print(f"machine: {m['cpu']}, {m['cores']} cores, {m['arch']}, torch {m['torch']}; batch {args.batch}, "
+          f"{rows[0]['threads'] if rows else torch_threads()} threads")
+    if args.out:
+        bench.write_results(rows, args.out)
+        print(f"wrote {len(rows)} rows to {args.out}")
+    return 0
+
+
+def torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mobilenet-course", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -35,6 +76,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("tables", help="the paper's Tables 1 and 4-7 rebuilt from the package")
     p.set_defaults(run=_tables)
+
+    p = commands.add_parser(
+        "bench", help="measure latency on this machine (laptop CPU, Raspberry Pi, ...)",
+        description="Time models through inference paths: warm-up, many timed runs, median and p10/p90. Results "
+                    "print as a table and, with --out, join the rows already in the file (JSON or CSV), so results "
+                    "from several machines can be compared with `mobilenet-course report`.")
+    p.add_argument("--model", action="append", metavar="NAME",
+                   help="a paper name such as 0.5-MobileNet-160; repeat for several models")
+    p.add_argument("--grid", action="store_true", help="the paper's 16 models (alpha x resolution)")
+    p.add_argument("--paths", type=lambda s: s.split(","), default=["eager"], metavar="P1,P2",
+                   help=f"inference paths, comma-separated, or all ({', '.join(inference.PATHS)}); default eager")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch intra-op threads (default: torch's choice, usually the number of cores)")
+    p.add_argument("--batch", type=int, default=1, help="images per call (default 1)")
+    p.add_argument("--runs", type=int, default=30, help="timed runs at least (default 30)")
+    p.add_argument("--warmup", type=int, default=10, help="untimed runs first (default 10)")
+    p.add_argument("--min-time", type=float, default=1.0, help="seconds of timed runs at least (default 1)")
+    p.add_argument("--num-classes", type=int, default=1000, help="classifier outputs (default 1000)")
+    p.add_argument("--out", metavar="FILE", help="append the result rows to FILE (.json or .csv)")
+    p.set_defaults(run=_bench)
     return parser
 
 
