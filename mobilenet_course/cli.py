@@ -57,6 +57,71 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+TRAIN_PRESETS = {
+    # The course's default: fits in 5 minutes on a 2-core laptop CPU (see benchmarks/train_fashion_mnist.py).
+    "default": dict(alpha=0.5, resolution=28, small_input=True, epochs=7, batch_size=128, lr=0.004),
+    # Longer and wider, for the best accuracy of the chapter.
+    "long": dict(alpha=0.75, resolution=28, small_input=True, epochs=20, batch_size=128, lr=0.004),
+}
+
+
+def run_training(alpha: float, resolution: int, small_input: bool, epochs: int, batch_size: int, lr: float,
+                 dataset: str = "fashion-mnist", data_path: str | None = None, subset: int | None = None,
+                 threads: int | None = None, seed: int = 0, device: str = "auto", checkpoint: str | None = None,
+                 resume: bool = False, progress: bool = True) -> dict:
+    """Train one configuration and return its metrics (what `mobilenet-course train` and the benchmark print)."""
+    import time
+
+    import torch
+
+    from . import data, train
+    from .model import MobileNetV1
+
+    if threads is not None:
+        torch.set_num_threads(threads)
+    began = time.perf_counter()
+    if dataset == "fashion-mnist":
+        splits, channels = data.load_fashion_mnist(data_path), 1
+    elif dataset == "cifar10":
+        splits, channels = data.load_cifar10(data_path), 3
+    else:
+        raise ValueError(f"dataset must be fashion-mnist or cifar10, got {dataset!r}")
+    model = MobileNetV1(alpha, resolution, 10, in_channels=channels, small_input=small_input)
+    train_loader, test_loader = data.loaders(splits, resolution, batch_size=batch_size, subset=subset, seed=seed)
+    torch.manual_seed(seed)
+    history = train.fit(model, train_loader, test_loader, epochs=epochs, lr=lr, device=device, seed=seed,
+                        checkpoint=checkpoint, resume=resume, progress=progress,
+                        on_epoch=lambda h: print(f"epoch {h.epochs[-1].epoch}: test accuracy "
+                                                 f"{h.epochs[-1].test_accuracy:.4f}, {h.epochs[-1].seconds:.0f} s",
+                                                 flush=True))
+    return {"test_accuracy": history.test_accuracy, "wall_s": round(time.perf_counter() - began, 1),
+            "train_s": round(history.seconds, 1), "epochs": epochs, "alpha": alpha, "resolution": resolution,
+            "small_input": small_input, "batch_size": batch_size, "lr": lr, "threads": torch.get_num_threads(),
+            "dataset": dataset, "subset": subset, "seed": seed, "model": model.name,
+            "mult_adds": __import__("mobilenet_course").costs.profile(model).mult_adds,
+            "history": history.to_dicts()}
+
+
+def _train(args: argparse.Namespace) -> int:
+    import json
+
+    from .train import write_metrics
+
+    config = dict(TRAIN_PRESETS[args.preset])
+    for key in ("alpha", "resolution", "epochs", "batch_size", "lr"):
+        if getattr(args, key) is not None:
+            config[key] = getattr(args, key)
+    if args.small_input is not None:
+        config["small_input"] = args.small_input
+    metrics = run_training(**config, dataset=args.dataset, data_path=args.data, subset=args.subset,
+                           threads=args.threads, seed=args.seed, device=args.device, checkpoint=args.checkpoint,
+                           resume=args.resume, progress=not args.no_progress)
+    if args.metrics:
+        write_metrics(args.metrics, metrics)
+    print(json.dumps({k: v for k, v in metrics.items() if k != "history"}))
+    return 0
+
+
 def torch_threads() -> int:
     import torch
 
@@ -96,6 +161,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-classes", type=int, default=1000, help="classifier outputs (default 1000)")
     p.add_argument("--out", metavar="FILE", help="append the result rows to FILE (.json or .csv)")
     p.set_defaults(run=_bench)
+
+    p = commands.add_parser(
+        "train", help="train a MobileNet on Fashion-MNIST (or CIFAR-10); writes a checkpoint and metrics",
+        description="Train M(alpha, rho) with AdamW and a one-cycle schedule. Presets: "
+                    + "; ".join(f"{k}: {v}" for k, v in TRAIN_PRESETS.items()) + ". Options override the preset.")
+    p.add_argument("--preset", choices=sorted(TRAIN_PRESETS), default="default", help="starting configuration")
+    p.add_argument("--alpha", type=float, help="width multiplier")
+    p.add_argument("--resolution", type=int, help="input resolution in pixels (28 keeps Fashion-MNIST as it is)")
+    p.add_argument("--small-input", dest="small_input", action="store_true", default=None,
+                   help="stride-1 first convolution, for 28-32 px images")
+    p.add_argument("--no-small-input", dest="small_input", action="store_false", help="the paper's stride-2 stem")
+    p.add_argument("--epochs", type=int, help="passes over the training set")
+    p.add_argument("--batch-size", type=int, help="images per step")
+    p.add_argument("--lr", type=float, help="peak learning rate of the one-cycle schedule")
+    p.add_argument("--dataset", choices=["fashion-mnist", "cifar10"], default="fashion-mnist", help="data set")
+    p.add_argument("--data", metavar="PATH", help="folder of the data set's files (default: look it up)")
+    p.add_argument("--subset", type=int, help="train on the first N training images only")
+    p.add_argument("--threads", type=int, help="torch intra-op threads")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
+    p.add_argument("--checkpoint", metavar="FILE", help="save a checkpoint here after every epoch")
+    p.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
+    p.add_argument("--metrics", metavar="FILE", help="write the metrics (with per-epoch history) as JSON")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(run=_train)
     return parser
 
 

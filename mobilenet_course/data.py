@@ -1,0 +1,326 @@
+"""Data sets for the training chapter: Fashion-MNIST and CIFAR-10, found locally or downloaded and verified.
+
+Fashion-MNIST is looked up in this order: an explicit ``path``, the folder in ``$MOBILENET_COURSE_DATA``, the user
+cache (``~/.cache/mobilenet-course``), the system folder ``/usr/share/datasets/fashion-mnist`` (Debian's package
+``dataset-fashion-mnist``); failing all of them it is downloaded from the data set's official address into the cache.
+Every file is verified before use; a corrupt, truncated or wrong file raises an error naming the file and the
+checksum expected. Downloads go through pooch: written to a temporary file, verified, then moved into place, so an
+interrupted download leaves nothing in the cache.
+
+Book: chapter 7, "Training a small MobileNet".
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import pickle
+import tarfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset
+
+__all__ = ["FASHION_MNIST", "CIFAR10", "DataError", "find_fashion_mnist", "load_fashion_mnist", "load_cifar10",
+           "fetch", "ImageDataset", "loaders", "FASHION_MNIST_CLASSES", "CIFAR10_CLASSES", "cache_dir"]
+
+ENV_DATA = "MOBILENET_COURSE_DATA"
+SYSTEM_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+
+
+class DataError(ValueError):
+    """A data file is missing, corrupt, truncated or not the expected file."""
+
+
+@dataclass(frozen=True)
+class DataFile:
+    """One file of a data set: its name, the MD5 of the published file and, where known, of its content."""
+
+    name: str
+    md5: str  # of the file as published at the official address
+    content_sha256: str | None = None  # of the uncompressed content (any local copy, recompressed or not)
+
+
+@dataclass(frozen=True)
+class DataSource:
+    url: str
+    files: tuple[DataFile, ...]
+
+
+# The official address and MD5s published with Fashion-MNIST (github.com/zalandoresearch/fashion-mnist). The
+# content SHA-256s were computed from Debian's dataset-fashion-mnist, which recompresses the .gz files (so their
+# MD5s differ) but holds the same IDX data.
+FASHION_MNIST = DataSource(
+    url="http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+    files=(
+        DataFile("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+                 "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
+        DataFile("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe",
+                 "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
+        DataFile("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79",
+                 "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
+        DataFile("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310",
+                 "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+    ),
+)
+
+# The python version of CIFAR-10 from its official page (www.cs.toronto.edu/~kriz/cifar.html), with its MD5.
+CIFAR10 = DataSource(url="https://www.cs.toronto.edu/~kriz/",
+                     files=(DataFile("cifar-10-python.tar.gz", "c58f30108f718f92721af3b95e74349a"),))
+
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                         "Ankle boot")
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+
+def cache_dir() -> Path:
+    """The user cache for downloads: ``$XDG_CACHE_HOME/mobilenet-course`` or ``~/.cache/mobilenet-course``."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "mobilenet-course"
+
+
+def _digest(path: Path, algorithm: str, gunzip: bool = False) -> str:
+    h = hashlib.new(algorithm)
+    opener = gzip.open if gunzip else open
+    try:
+        with opener(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except (OSError, EOFError, gzip.BadGzipFile) as error:  # truncated or not gzip
+        raise DataError(f"{path} cannot be read as {'gzip' if gunzip else 'a file'}: {error}") from error
+    return h.hexdigest()
+
+
+def verify(path: Path, file: DataFile) -> None:
+    """Raise DataError unless ``path`` is the published file, or (for a recompressed copy) has its content."""
+    if not path.is_file():
+        raise DataError(f"{path} does not exist")
+    if _digest(path, "md5") == file.md5:
+        return
+    if file.content_sha256 is not None and path.suffix == ".gz":
+        try:
+            if _digest(path, "sha256", gunzip=True) == file.content_sha256:
+                return
+        except DataError as error:
+            raise DataError(f"{path} is corrupt or truncated ({error}); expected MD5 {file.md5} (the published "
+                            f"file) or uncompressed SHA-256 {file.content_sha256}") from error
+    raise DataError(f"{path} is not the expected {file.name}: expected MD5 {file.md5}"
+                    + (f" (or uncompressed SHA-256 {file.content_sha256})" if file.content_sha256 else "")
+                    + ". Delete it to download it again, or point to a good copy.")
+
+
+def fetch(file: DataFile, url: str, folder: Path, *, progress: bool = True) -> Path:
+    """Download ``url`` + ``file.name`` into ``folder``, verified against ``file.md5``; returns the path.
+
+    Uses pooch, which downloads to a temporary file and moves it into place only once its hash is right: an
+    interrupted or corrupt download leaves no file behind. A good file already in ``folder`` is not downloaded again.
+    """
+    import pooch
+
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        path = pooch.retrieve(url + file.name, known_hash=f"md5:{file.md5}", fname=file.name, path=folder,
+                              progressbar=progress)
+    except ValueError as error:  # pooch's hash mismatch: it has already removed the download
+        raise DataError(f"downloaded {url + file.name} does not match MD5 {file.md5}: {error}") from error
+    except Exception as error:  # network errors of requests, interrupted transfers
+        for partial in folder.glob(f"tmp*"):
+            partial.unlink(missing_ok=True)
+        raise DataError(f"could not download {url + file.name}: {error}") from error
+    return Path(path)
+
+
+def _candidates(path: str | os.PathLike | None) -> Iterator[tuple[str, Path]]:
+    if path is not None:
+        yield "path", Path(path)
+        return
+    if os.environ.get(ENV_DATA):
+        yield f"${ENV_DATA}", Path(os.environ[ENV_DATA]) / "fashion-mnist"
+    yield "cache", cache_dir() / "fashion-mnist"
+    yield "system", SYSTEM_FASHION_MNIST
+
+
+def find_fashion_mnist(path: str | os.PathLike | None = None, *, download: bool = True,
+                       source: DataSource = FASHION_MNIST, progress: bool = True) -> dict[str, Path]:
+    """Locate (or download) Fashion-MNIST's four files, verified; returns their paths by file name.
+
+    The first folder in the lookup order that holds all four files is used, and its files must verify: a corrupt
+    file is an error, not a reason to look further. With an explicit ``path`` nothing else is tried.
+    """
+    names = [f.name for f in source.files]
+    tried = []
+    for where, folder in _candidates(path):
+        if all((folder / n).is_file() for n in names):
+            for f in source.files:
+                verify(folder / f.name, f)
+            return {n: folder / n for n in names}
+        tried.append(f"{where} {folder}")
+    if path is not None or not download:
+        raise DataError(f"Fashion-MNIST not found (looked in: {'; '.join(tried)}); it needs the files "
+                        f"{', '.join(names)}. Install Debian's dataset-fashion-mnist, set ${ENV_DATA}, or allow "
+                        "download=True.")
+    folder = cache_dir() / "fashion-mnist"
+    return {f.name: fetch(f, source.url, folder, progress=progress) for f in source.files}
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Read an IDX file (gzip-compressed or not) into a NumPy array, checking its header against its size."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08:
+        raise DataError(f"{path} is not an IDX file of unsigned bytes")
+    ndim = data[3]
+    shape = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    offset = 4 + 4 * ndim
+    if len(data) - offset != int(np.prod(shape)):
+        raise DataError(f"{path}: header says shape {shape}, but the file holds {len(data) - offset} values")
+    return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(shape)
+
+
+def load_fashion_mnist(path: str | os.PathLike | None = None, *, download: bool = True,
+                       source: DataSource = FASHION_MNIST) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """Fashion-MNIST as uint8 image tensors (N, 1, 28, 28) and int64 labels: ``{"train": ..., "test": ...}``."""
+    files = find_fashion_mnist(path, download=download, source=source)
+    out = {}
+    for split, prefix in (("train", "train"), ("test", "t10k")):
+        images = read_idx(files[f"{prefix}-images-idx3-ubyte.gz"])
+        labels = read_idx(files[f"{prefix}-labels-idx1-ubyte.gz"])
+        if len(images) != len(labels):
+            raise DataError(f"{split}: {len(images)} images but {len(labels)} labels")
+        out[split] = (torch.from_numpy(images.copy()).unsqueeze(1), torch.from_numpy(labels.astype(np.int64)))
+    return out
+
+
+class _ArraysOnly(pickle.Unpickler):
+    """Unpickle CIFAR-10's batches (dicts of lists, bytes and NumPy arrays) and refuse anything else."""
+
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
+               ("numpy._core.multiarray", "scalar")}
+
+    def find_class(self, module: str, name: str):
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise DataError(f"CIFAR-10 batch refers to {module}.{name}, which a data file never needs: refusing it")
+
+
+def load_cifar10(path: str | os.PathLike | None = None, *, download: bool = True,
+                 source: DataSource = CIFAR10) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
+    """CIFAR-10 from its official python archive, as uint8 tensors (N, 3, 32, 32) and labels.
+
+    ``path`` is the archive ``cifar-10-python.tar.gz``; otherwise it is looked for in ``$MOBILENET_COURSE_DATA``
+    and the cache, then downloaded. The archive's MD5 is verified first, and its pickled batches are read with an
+    unpickler that accepts only NumPy arrays (no code runs).
+    """
+    file = source.files[0]
+    if path is not None:
+        archive = Path(path)
+    else:
+        places = ([Path(os.environ[ENV_DATA]) / file.name] if os.environ.get(ENV_DATA) else []) + \
+                 [cache_dir() / "cifar-10" / file.name]
+        archive = next((p for p in places if p.is_file()), None)
+        if archive is None:
+            if not download:
+                raise DataError(f"CIFAR-10 not found in {', '.join(map(str, places))}; allow download=True")
+            archive = fetch(file, source.url, cache_dir() / "cifar-10")
+    verify(archive, file)
+    splits: dict[str, list] = {"train": [], "test": []}
+    with tarfile.open(archive, "r:gz") as tar:
+        for member in tar.getmembers():
+            base = os.path.basename(member.name)
+            split = "train" if base.startswith("data_batch") else "test" if base == "test_batch" else None
+            if split:
+                batch = _ArraysOnly(io.BytesIO(tar.extractfile(member).read()), encoding="bytes").load()
+                splits[split].append(batch)
+    out = {}
+    for split, batches in splits.items():
+        if not batches:
+            raise DataError(f"{archive} holds no {split} batches")
+        images = np.concatenate([b[b"data"] for b in batches]).reshape(-1, 3, 32, 32)
+        labels = np.concatenate([np.asarray(b[b"labels"]) for b in batches]).astype(np.int64)
+        out[split] = (torch.from_numpy(images), torch.from_numpy(labels))
+    return out
+
+
+class ImageDataset(Dataset):
+    """Images as the model wants them: float, normalised, at the model's resolution, lightly augmented if asked.
+
+    Parameters
+    ----------
+    images, labels : tensors
+        uint8 images (N, C, H, W) and int64 labels.
+    resolution : int
+        Output side. Equal to the images' side: unchanged. Up to 4 px larger: zero-padded (28 px Fashion-MNIST in a
+        32 px network). Otherwise resized bilinearly: the resolution multiplier applied to the data.
+    augment : bool
+        Random horizontal flips and random crops (shifts of up to 2 px); for training only.
+    mean, std : float
+        Normalisation; defaults are the data set's own pixel statistics.
+    """
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, resolution: int, *, augment: bool = False,
+                 mean: float | None = None, std: float | None = None, seed: int = 0) -> None:
+        if images.dtype != torch.uint8 or images.dim() != 4:
+            raise ValueError(f"images must be uint8 of shape (N, C, H, W), got {images.dtype} {tuple(images.shape)}")
+        if resolution < 8:
+            raise ValueError(f"resolution must be at least 8 px, got {resolution}")
+        x = images.float() / 255
+        self.mean = float(x.mean()) if mean is None else mean
+        self.std = float(x.std()) if std is None else std
+        x = (x - self.mean) / self.std
+        side = x.shape[-1]
+        if resolution != side:
+            if 0 < resolution - side <= 4:
+                lo = (resolution - side) // 2
+                x = F.pad(x, (lo, resolution - side - lo, lo, resolution - side - lo), value=-self.mean / self.std)
+            else:
+                x = F.interpolate(x, size=(resolution, resolution), mode="bilinear", align_corners=False,
+                                  antialias=resolution < side)
+        self.images, self.labels = x.contiguous(), labels
+        self.augment = augment
+        self.background = -self.mean / self.std
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def set_epoch(self, epoch: int, seed: int = 0) -> None:
+        """Reseed the augmentation for ``epoch``, so that a resumed run draws the same augmentations."""
+        self.generator.manual_seed(seed * 1_000_003 + epoch)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        x = self.images[i]
+        if self.augment:
+            flip, dx, dy = torch.randint(0, 5, (3,), generator=self.generator).tolist()
+            if flip % 2:
+                x = x.flip(-1)
+            if dx != 2 or dy != 2:  # shift by (dx - 2, dy - 2) pixels, filling with the background
+                padded = F.pad(x, (2, 2, 2, 2), value=self.background)
+                x = padded[:, dy:dy + x.shape[-2], dx:dx + x.shape[-1]]
+        return x, self.labels[i]
+
+
+def loaders(splits: Mapping[str, tuple[torch.Tensor, torch.Tensor]], resolution: int, *, batch_size: int = 128,
+            augment: bool = True, subset: int | None = None, seed: int = 0) -> tuple[DataLoader, DataLoader]:
+    """Training and test DataLoaders for a model of ``resolution`` px (test data is never augmented).
+
+    ``subset`` keeps the first N training images (a fixed, class-balanced enough prefix) for quick runs.
+    The training order is drawn from a generator that :func:`mobilenet_course.train.fit` reseeds every epoch.
+    """
+    train_images, train_labels = splits["train"]
+    if subset is not None:
+        if not 0 < subset <= len(train_labels):
+            raise ValueError(f"subset must be in [1, {len(train_labels)}], got {subset}")
+        train_images, train_labels = train_images[:subset], train_labels[:subset]
+    train = ImageDataset(train_images, train_labels, resolution, augment=augment, seed=seed)
+    test = ImageDataset(*splits["test"], resolution, mean=train.mean, std=train.std)
+    generator = torch.Generator().manual_seed(seed)
+    return (DataLoader(train, batch_size=batch_size, shuffle=True, generator=generator),
+            DataLoader(test, batch_size=512, shuffle=False))

@@ -1,0 +1,263 @@
+"""Training a MobileNet: a loop that fits on one screen, with checkpoints that resume to the same result.
+
+Book: chapter 7, "Training a small MobileNet".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+__all__ = ["EpochStats", "History", "fit", "evaluate", "pick_device", "save_checkpoint", "load_checkpoint",
+           "CheckpointError"]
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, corrupt or does not fit the model."""
+
+
+@dataclass
+class EpochStats:
+    epoch: int
+    train_loss: float
+    train_accuracy: float
+    test_loss: float
+    test_accuracy: float
+    seconds: float
+    lr: float
+
+
+@dataclass
+class History:
+    """What happened in training, one row per epoch; ``plot()`` draws the curves."""
+
+    epochs: list[EpochStats] = field(default_factory=list)
+
+    @property
+    def test_accuracy(self) -> float:
+        """Test accuracy after the last epoch (a fraction)."""
+        return self.epochs[-1].test_accuracy if self.epochs else float("nan")
+
+    @property
+    def seconds(self) -> float:
+        return sum(e.seconds for e in self.epochs)
+
+    def to_dicts(self) -> list[dict]:
+        return [asdict(e) for e in self.epochs]
+
+    def plot(self):
+        """Loss and accuracy against epochs, training and test."""
+        import matplotlib.pyplot as plt
+
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3))
+        x = [e.epoch for e in self.epochs]
+        ax1.plot(x, [e.train_loss for e in self.epochs], marker="o", label="train")
+        ax1.plot(x, [e.test_loss for e in self.epochs], marker="o", label="test")
+        ax1.set_xlabel("epoch")
+        ax1.set_ylabel("loss")
+        ax1.legend()
+        ax2.plot(x, [100 * e.train_accuracy for e in self.epochs], marker="o", label="train")
+        ax2.plot(x, [100 * e.test_accuracy for e in self.epochs], marker="o", label="test")
+        ax2.set_xlabel("epoch")
+        ax2.set_ylabel("accuracy (%)")
+        ax2.legend()
+        fig.tight_layout()
+        return fig
+
+
+def pick_device(device: str = "auto") -> torch.device:
+    """``"auto"``: CUDA if present, else Apple's MPS, else the CPU; or a device name such as ``"cpu"``."""
+    if device == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    try:
+        return torch.device(device)
+    except RuntimeError as error:
+        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'mps', got {device!r}") from error
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
+    """Write ``state`` (tensors, numbers, strings, lists, dicts) atomically, with a SHA-256 file beside it.
+
+    The data goes to a temporary file in the same folder, is flushed to disk, and only then renamed over ``path``:
+    a crash at any moment leaves either the old checkpoint or the new one, never half of one.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        digest = _sha256(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    sidecar = path.with_name(path.name + ".sha256")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{sidecar.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(f"{digest}  {path.name}\n")
+    os.replace(tmp, sidecar)
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict:
+    """Read a checkpoint written by :func:`save_checkpoint`, after checking its SHA-256.
+
+    Loaded with ``torch.load(weights_only=True)``: tensors and plain data only, so a checkpoint can never run code.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    sidecar = path.with_name(path.name + ".sha256")
+    if not sidecar.is_file():
+        raise CheckpointError(f"{sidecar} is missing: cannot verify {path}")
+    expected = sidecar.read_text().split()[0]
+    if _sha256(path) != expected:
+        raise CheckpointError(f"{path} is corrupt: its SHA-256 is not {expected} (recorded in {sidecar})")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise CheckpointError(f"{path} is not a checkpoint of this course: {error}") from error
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, loader: DataLoader, device: torch.device | str = "cpu",
+             channels_last: bool = False) -> tuple[float, float]:
+    """Mean cross-entropy loss and accuracy (a fraction) of ``model`` on ``loader``."""
+    model.eval()
+    loss_sum, correct, count = 0.0, 0, 0
+    for x, y in loader:
+        x, y = x.to(device), y.to(device)
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        logits = model(x)
+        loss_sum += nn.functional.cross_entropy(logits, y, reduction="sum").item()
+        correct += (logits.argmax(1) == y).sum().item()
+        count += len(y)
+    return loss_sum / count, correct / count
+
+
+def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, epochs: int = 5, lr: float = 0.004,
+        weight_decay: float = 0.05, label_smoothing: float = 0.1, device: str = "auto",
+        channels_last: bool | None = None, seed: int = 0, checkpoint: str | os.PathLike | None = None,
+        resume: bool = False, progress: bool = True,
+        on_epoch: Callable[[History], None] | None = None) -> History:
+    """Train ``model`` with AdamW and a one-cycle learning-rate schedule; evaluate after every epoch.
+
+    Parameters
+    ----------
+    epochs, lr, weight_decay, label_smoothing
+        The schedule rises to ``lr`` and anneals to nearly zero over all ``epochs``.
+    device : {"auto", "cpu", "cuda", "mps"}
+        Where to train; "auto" picks a GPU when there is one.
+    channels_last : bool, optional
+        NHWC memory layout; default: on for the CPU, where depthwise convolutions run much faster with it.
+    seed : int
+        Seeds the weights' training order and augmentation; each epoch reseeds from (seed, epoch), so training is
+        deterministic on the CPU and a resumed run reproduces an uninterrupted one.
+    checkpoint, resume
+        Save model, optimizer, schedule and history to ``checkpoint`` after every epoch (atomically); with
+        ``resume`` continue from it if it exists.
+    progress : bool
+        tqdm progress bars (notebook or terminal).
+    on_epoch : callable, optional
+        Called with the history after every epoch (the training widget draws its curve with it).
+    """
+    from tqdm.auto import tqdm
+
+    dev = pick_device(device)
+    channels_last = dev.type == "cpu" if channels_last is None else channels_last
+    model.to(dev)
+    if channels_last:
+        model.to(memory_format=torch.channels_last)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, epochs=epochs,
+                                                   steps_per_epoch=len(train_loader), pct_start=0.25)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+    history, start = History(), 0
+    if resume and checkpoint is not None and Path(checkpoint).exists():
+        state = load_checkpoint(checkpoint)
+        if state.get("epochs") != epochs:
+            raise CheckpointError(f"{checkpoint} was made for {state.get('epochs')} epochs, not {epochs}: the "
+                                  "learning-rate schedule would differ")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
+        history = History([EpochStats(**e) for e in state["history"]])
+        start = len(history.epochs)
+
+    for epoch in range(start, epochs):
+        torch.manual_seed(seed * 1_000_003 + epoch)
+        if train_loader.generator is not None:
+            train_loader.generator.manual_seed(seed * 1_000_003 + epoch)
+        if hasattr(train_loader.dataset, "set_epoch"):
+            train_loader.dataset.set_epoch(epoch, seed)
+        model.train()
+        began, loss_sum, correct, count = time.perf_counter(), 0.0, 0, 0
+        bar = tqdm(train_loader, desc=f"epoch {epoch + 1}/{epochs}", disable=not progress, leave=False)
+        for x, y in bar:
+            x, y = x.to(dev), y.to(dev)
+            if channels_last:
+                x = x.contiguous(memory_format=torch.channels_last)
+            logits = model(x)
+            loss = loss_fn(logits, y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            loss_sum += loss.item() * len(y)
+            correct += (logits.argmax(1) == y).sum().item()
+            count += len(y)
+            bar.set_postfix(loss=f"{loss_sum / count:.3f}", acc=f"{correct / count:.3f}")
+        test_loss, test_accuracy = evaluate(model, test_loader, dev, channels_last)
+        history.epochs.append(EpochStats(epoch + 1, loss_sum / count, correct / count, test_loss, test_accuracy,
+                                         time.perf_counter() - began, schedule.get_last_lr()[0]))
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                                         "schedule": schedule.state_dict(), "epochs": epochs,
+                                         "history": history.to_dicts(), "config": _config(model)})
+        if on_epoch is not None:
+            on_epoch(history)
+    model.to(memory_format=torch.contiguous_format)
+    return history
+
+
+def _config(model: nn.Module) -> dict:
+    """What is needed to rebuild the model a checkpoint holds (MobileNetV1 and its variants)."""
+    keys = ("alpha", "resolution", "num_classes", "in_channels", "small_input", "activation")
+    return {"class": type(model).__name__, **{k: getattr(model, k) for k in keys if hasattr(model, k)}}
+
+
+def write_metrics(path: str | os.PathLike, metrics: dict) -> None:
+    """Write a metrics JSON file atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(metrics, f, indent=1)
+        f.write("\n")
+    os.replace(tmp, path)
