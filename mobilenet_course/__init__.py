@@ -6,7 +6,7 @@
 1824064
 """
 
-from . import bench, costs, data, exercises, family, notebook, plots, reference, tables, train
+from . import bench, cli, costs, data, exercises, family, inference, notebook, plots, reference, tables, train
 from .model import ConvMobileNet, MobileNetV1, ShallowMobileNet
 from .names import PAPER_ALPHAS, PAPER_RESOLUTIONS, from_name, model_name, paper_grid
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 
 __all__ = ["Timing", "time_call", "time_interleaved", "time_module", "inference", "machine", "benchmark",
-           "write_results", "read_results", "bundled_results"]
+           "write_results", "read_results", "bundled_results", "matmul_peak"]
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,25 @@ def machine() -> dict[str, object]:
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
     }
+
+
+def matmul_peak(threads: int | None = None, sizes: tuple[int, ...] = (512, 1024, 2048), seconds: float = 0.5) -> float:
+    """This machine's fp32 matrix-multiply throughput in GFLOP/s (the best over a few square sizes).
+
+    A model's compute floor is ``2 * mult_adds / peak``: no fp32 path can run faster than that. Book: chapter 8.
+    """
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        best = 0.0
+        for n in sizes:
+            a, b = torch.randn(n, n), torch.randn(n, n)
+            timing = time_call(lambda: torch.mm(a, b), warmup=3, runs=5, min_time_s=seconds)
+            best = max(best, 2 * n**3 / (timing.median_ms * 1e-3) / 1e9)
+        return best
+    finally:
+        torch.set_num_threads(previous)
 
 
 # ---------------------------------------------------------------------------------------------------------------

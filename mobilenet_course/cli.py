@@ -99,7 +99,7 @@ def run_training(alpha: float, resolution: int, small_input: bool, epochs: int, 
             "small_input": small_input, "batch_size": batch_size, "lr": lr, "threads": torch.get_num_threads(),
             "dataset": dataset, "subset": subset, "seed": seed, "model": model.name,
             "mult_adds": __import__("mobilenet_course").costs.profile(model).mult_adds,
-            "history": history.to_dicts()}
+            "machine": bench.machine(), "history": history.to_dicts()}
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -119,6 +119,34 @@ def _train(args: argparse.Namespace) -> int:
     if args.metrics:
         write_metrics(args.metrics, metrics)
     print(json.dumps({k: v for k, v in metrics.items() if k != "history"}))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from . import plots
+
+    rows = []
+    for path in args.files:
+        file_rows = bench.read_results(path)
+        if not file_rows:
+            raise ValueError(f"{path} holds no result rows")
+        rows += file_rows
+    machines = sorted({f"{r.get('machine', {}).get('cpu', '?')} ({r.get('machine', {}).get('arch', '?')})" for r in rows})
+    print(f"{len(rows)} rows from {len(args.files)} files; machines: {'; '.join(machines)}")
+    by_model: dict[str, dict[str, float]] = {}
+    for r in rows:
+        key = f"{r.get('machine', {}).get('cpu', '?')} {r['path']} {r.get('threads', '?')}thr"
+        by_model.setdefault(r["model"], {})[key] = r["median_ms"]
+    columns = sorted({k for v in by_model.values() for k in v})
+    print(f"{'model':20} " + " ".join(f"{c[:24]:>24}" for c in columns))
+    for model, times in by_model.items():
+        print(f"{model:20} " + " ".join(f"{times[c]:24.3f}" if c in times else f"{'-':>24}" for c in columns))
+    fig = plots.latency_plot(rows, title="latency against mult-adds")
+    fig.savefig(args.out, dpi=120)
+    print(f"wrote {args.out}")
     return 0
 
 
@@ -186,6 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", metavar="FILE", help="write the metrics (with per-epoch history) as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(run=_train)
+
+    p = commands.add_parser("report", help="compare results files from several machines in one table and plot",
+                            description="Read results files written by `mobilenet-course bench --out` (from a "
+                                        "laptop, a Raspberry Pi, ...) and plot latency against mult-adds for all.")
+    p.add_argument("files", nargs="+", metavar="FILE", help="results files (.json or .csv)")
+    p.add_argument("--out", default="report.png", help="the plot to write (default report.png)")
+    p.set_defaults(run=_report)
     return parser
 
 

@@ -230,3 +230,29 @@ def _check_6_1(answer: Any) -> Feedback:
                      "among the models that fit, compare top-1")
     return right(f"{best.name}: {best.top1}% top-1 with {best.mult_adds / 1e6:.0f} million mult-adds and "
                  f"{best.size_mb:.1f} MB.")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Chapter 7: training
+
+
+def _small_stem_factor() -> float:
+    from .costs import profile
+    from .model import MobileNetV1
+
+    small = profile(MobileNetV1(0.5, 32, 10, in_channels=1, small_input=True)).mult_adds
+    return small / profile(MobileNetV1(0.5, 32, 10, in_channels=1)).mult_adds
+
+
+@exercise("7.1", "The cost of the small stem", "compute", solution=_small_stem_factor, wrong_answer=lambda: 4.0)
+def _check_7_1(answer: Any) -> Feedback:
+    value, expected = _number(answer, "the ratio"), _small_stem_factor()
+    if math.isclose(value, expected, rel_tol=1e-3):
+        return right(f"{expected:.3f}: almost four, since every layer after the stem sees four times as many "
+                     "positions; the classifier is the part that does not grow.")
+    if math.isclose(value, 4.0, rel_tol=1e-9):
+        return wrong("4 is the estimate, not the measured ratio.", "profile both models and divide")
+    if math.isclose(value, 1 / expected, rel_tol=1e-3):
+        return wrong(f"{value:.3f} is the ratio the other way round.", "small_input over the paper's stem")
+    return wrong(f"{value:.3f} is not the ratio of the two models' mult-adds.",
+                 "mc.costs.profile(model).mult_adds for each; one channel, ten classes, 32 px")

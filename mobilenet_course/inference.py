@@ -10,6 +10,9 @@ Book: chapter 8, "Inference paths side by side".
 from __future__ import annotations
 
 import copy
+import os
+import platform
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -29,16 +32,17 @@ class Path:
 
     name: str
     description: str
-    build: Callable[[nn.Module, torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]
-    atol: float  # largest allowed absolute difference of logits from eager fp32 (for fp32 paths)
+    build: Callable[[nn.Module, torch.Tensor, torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]
+    atol: float | None  # fp32 paths: largest absolute difference of logits from eager fp32
+    min_agreement: float = 1.0  # int8 paths: least share of top-1 predictions equal to eager fp32's
     quantized: bool = False
 
 
-def _eager(model: nn.Module, example: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+def _eager(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
     return model.eval()
 
 
-def _channels_last(model: nn.Module, example: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+def _channels_last(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
     fast = copy.deepcopy(model).eval().to(memory_format=torch.channels_last)
 
     def run(x: torch.Tensor) -> torch.Tensor:
@@ -47,18 +51,149 @@ def _channels_last(model: nn.Module, example: torch.Tensor) -> Callable[[torch.T
     return run
 
 
+def fold_batch_norm(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` (in eval mode) with every batch norm folded into the convolution before it.
+
+    In inference, ``BN(conv(x)) = gamma (W x - mu) / sigma + beta`` is itself a convolution with weights
+    ``gamma W / sigma`` and bias ``beta - gamma mu / sigma``: one layer fewer to run, the same output.
+    """
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    folded = copy.deepcopy(model).eval()
+    for module in folded.modules():
+        children = list(module.named_children())
+        for (name, child), (next_name, following) in zip(children, children[1:]):
+            if isinstance(child, nn.Conv2d) and isinstance(following, nn.BatchNorm2d):
+                setattr(module, name, fuse_conv_bn_eval(child, following))
+                setattr(module, next_name, nn.Identity())
+    return folded
+
+
+def _fold_bn(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    return _channels_last(fold_batch_norm(model), example, calibration)
+
+
+def _compile(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    import torch._inductor.config as inductor_config
+
+    folded = fold_batch_norm(model).to(memory_format=torch.channels_last)
+    compiled = torch.compile(folded)
+    # Freezing turns the weights into constants the compiler can pre-pack and fold (inference only).
+    with inductor_config.patch(freezing=True), torch.no_grad():
+        compiled(example.contiguous(memory_format=torch.channels_last))
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        with inductor_config.patch(freezing=True):
+            return compiled(x.contiguous(memory_format=torch.channels_last))
+
+    return run
+
+
+def _int8(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Post-training static int8 quantization through PT2E (torchao): export, annotate, calibrate, convert, compile."""
+    try:
+        from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+    except ImportError as error:
+        raise Unavailable(f"needs torchao ({error}); pip install torchao") from error
+    if platform.machine() in ("aarch64", "arm64"):
+        from torchao.quantization.pt2e.quantizer.arm_inductor_quantizer import (
+            ArmInductorQuantizer as Quantizer,
+            get_default_arm_inductor_quantization_config as default_config,
+        )
+    else:
+        from torchao.quantization.pt2e.quantizer.x86_inductor_quantizer import (
+            X86InductorQuantizer as Quantizer,
+            get_default_x86_inductor_quantization_config as default_config,
+        )
+    import torch._inductor.config as inductor_config
+
+    model = copy.deepcopy(model).eval()
+    batch = example
+    exported = torch.export.export(model, (batch,)).module()
+    prepared = prepare_pt2e(exported, Quantizer().set_global(default_config()))
+    with torch.no_grad():
+        for chunk in calibration.split(64):
+            prepared(chunk)
+    converted = convert_pt2e(prepared)
+    compiled = torch.compile(converted)
+    with inductor_config.patch(freezing=True), torch.no_grad():
+        compiled(batch)
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        with inductor_config.patch(freezing=True):
+            return compiled(x)
+
+    return run
+
+
+def _int8_qnnpack(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The legacy eager-mode int8 route with the QNNPACK engine: for Arm (Raspberry Pi) with only torch installed."""
+    if platform.machine() not in ("aarch64", "arm64", "armv7l"):
+        raise Unavailable("QNNPACK is the Arm engine; on x86 it runs many times slower than fp32 (use int8)")
+    from torch.ao import quantization as tq
+
+    torch.backends.quantized.engine = "qnnpack"
+    float_model = copy.deepcopy(model).eval()
+    for module in float_model.modules():  # fuse conv + BN + ReLU triples
+        if isinstance(module, nn.Sequential) and len(module) == 3 and isinstance(module[0], nn.Conv2d):
+            tq.fuse_modules(module, [["0", "1", "2"]], inplace=True)
+    wrapped = tq.QuantWrapper(float_model)
+    wrapped.qconfig = tq.get_default_qconfig("qnnpack")
+    prepared = tq.prepare(wrapped)
+    with torch.no_grad():
+        for chunk in calibration.split(64):
+            prepared(chunk)
+    return tq.convert(prepared).eval()
+
+
+def _onnxruntime(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    try:
+        import onnxruntime as ort
+    except ImportError as error:
+        raise Unavailable(f"needs onnxruntime ({error}); pip install onnx onnxscript onnxruntime") from error
+    try:
+        import onnxscript  # noqa: F401  (torch's ONNX exporter needs it)
+    except ImportError as error:
+        raise Unavailable(f"needs onnxscript for torch.onnx.export ({error}); pip install onnxscript") from error
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.onnx")
+        torch.onnx.export(copy.deepcopy(model).eval(), (example,), path, input_names=["images"],
+                          output_names=["logits"], dynamo=True, verbose=False)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        return torch.from_numpy(session.run(None, {"images": x.numpy()})[0])
+
+    return run
+
+
 PATHS: dict[str, Path] = {
     "eager": Path("eager", "the model as written, fp32, NCHW", _eager, atol=0.0),
     "channels_last": Path("channels_last", "fp32 with NHWC (channels-last) memory layout", _channels_last, atol=1e-4),
+    "fold_bn": Path("fold_bn", "fp32, batch norm folded into the convolutions, channels-last", _fold_bn, atol=1e-4),
+    "compile": Path("compile", "fp32, folded, torch.compile (inductor) with freezing", _compile, atol=1e-3),
+    "int8": Path("int8", "int8 post-training quantization, PT2E with torchao's x86 (or Arm) inductor quantizer",
+                 _int8, atol=None, min_agreement=0.99, quantized=True),
+    "int8_qnnpack": Path("int8_qnnpack", "int8, legacy eager mode with the QNNPACK engine (Arm only, torch only)",
+                         _int8_qnnpack, atol=None, min_agreement=0.99, quantized=True),
+    "onnxruntime": Path("onnxruntime", "fp32, exported to ONNX and run by onnxruntime", _onnxruntime, atol=1e-3),
 }
 
 
-def prepare(name: str, model: nn.Module, example: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
-    """Build path ``name`` for ``model``; raises :class:`Unavailable` if it cannot run here."""
+def prepare(name: str, model: nn.Module, example: torch.Tensor,
+            calibration: torch.Tensor | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
+    """Build path ``name`` for ``model``; raises :class:`Unavailable` if it cannot run here.
+
+    ``example`` is a batch of the shape the path will be called with; int8 paths observe ``calibration`` (real
+    images, ideally a few hundred) to choose their scales, or ``example`` when none is given.
+    """
     if name not in PATHS:
         raise ValueError(f"unknown inference path {name!r}; the paths are {', '.join(PATHS)}")
     with torch.no_grad():
-        return PATHS[name].build(model, example)
+        return PATHS[name].build(model, example, example if calibration is None else calibration)
 
 
 def available_paths() -> list[str]:

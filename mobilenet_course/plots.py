@@ -113,3 +113,52 @@ def accuracy_cost_plot(models, highlight: str | None = None, x: str = "mult_adds
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def image_grid(images, labels, class_names: Sequence[str], n: int = 10) -> Figure:
+    """The first ``n`` images (uint8, N x C x H x W) with their class names (chapter 7)."""
+    fig, axes = plt.subplots(1, n, figsize=(1.2 * n, 1.6))
+    for ax, image, label in zip(axes, images[:n], labels[:n]):
+        ax.imshow(image.permute(1, 2, 0).squeeze(-1).numpy(), cmap="gray" if image.shape[0] == 1 else None)
+        ax.set_title(class_names[int(label)], fontsize=7)
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_mult_adds_plot(rows: Sequence[dict]) -> Figure:
+    """Test accuracy against mult-adds for trained models (rows with mult_adds, test_accuracy, model), chapter 7."""
+    fig, ax = plt.subplots()
+    for r in rows:
+        ax.scatter(r["mult_adds"] / 1e6, 100 * r["test_accuracy"], s=40)
+        ax.annotate(r["model"], (r["mult_adds"] / 1e6, 100 * r["test_accuracy"]), textcoords="offset points",
+                    xytext=(4, -10), fontsize=8)
+    ax.set_xscale("log")
+    ax.set_xlabel("million mult-adds per image (log scale)")
+    ax.set_ylabel("test accuracy (%)")
+    fig.tight_layout()
+    return fig
+
+
+def latency_plot(rows: Sequence[dict], title: str = "") -> Figure:
+    """Measured latency against mult-adds (log-log), one series per machine and path (chapter 8 and `report`)."""
+    fig, ax = plt.subplots()
+    series: dict[str, list[dict]] = {}
+    for r in rows:
+        machine = r.get("machine", {})
+        label = f"{machine.get('cpu', '?')} ({machine.get('arch', '?')}, {r.get('threads', '?')} thr): {r['path']}"
+        series.setdefault(label, []).append(r)
+    for label, points in series.items():
+        points = sorted(points, key=lambda r: r["mult_adds"])
+        ax.errorbar([p["mult_adds"] / 1e6 for p in points], [p["median_ms"] for p in points],
+                    yerr=[[p["median_ms"] - p["p10_ms"] for p in points], [p["p90_ms"] - p["median_ms"] for p in points]],
+                    marker="o", capsize=2, label=label)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("million mult-adds (log scale)")
+    ax.set_ylabel("median latency, ms (log scale; bars p10-p90)")
+    if title:
+        ax.set_title(title)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

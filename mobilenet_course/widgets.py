@@ -137,3 +137,45 @@ class BudgetPicker(anywidget.AnyWidget):
     def __repr__(self) -> str:
         return (f"BudgetPicker(max_mult_adds_m={self.max_mult_adds_m}, max_size_mb={self.max_size_mb}, "
                 f"max_latency_ms={self.max_latency_ms})")
+
+
+def training_panel(splits, *, subset: int = 10_000, num_classes: int = 10):
+    """Pick alpha, resolution and epochs, press Train, and watch the loss curve grow (chapter 7).
+
+    Plain ipywidgets (7.7 in Colab, 8 elsewhere): it needs a running kernel to train. In the static book it shows
+    the controls as stored, with no curve.
+    """
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+
+    from . import data, train
+    from .model import MobileNetV1
+
+    alpha = w.FloatSlider(value=0.5, min=0.25, max=1.0, step=0.05, description="alpha")
+    resolution = w.Dropdown(options=[28, 32, 40, 56], value=28, description="resolution")
+    epochs = w.IntSlider(value=3, min=1, max=10, description="epochs")
+    button = w.Button(description="Train", button_style="primary")
+    out = w.Output()
+
+    def run(_):
+        button.disabled = True
+        out.clear_output()
+        channels = splits["train"][0].shape[1]
+        # small images: the stride-1 first convolution (chapter 7)
+        model = MobileNetV1(alpha.value, resolution.value, num_classes, in_channels=channels, small_input=True)
+        loaders = data.loaders(splits, resolution.value, subset=subset)
+
+        def draw(history: train.History) -> None:
+            with out:
+                out.clear_output(wait=True)
+                fig = history.plot()
+                fig.suptitle(f"{model.name}: test accuracy {history.test_accuracy:.1%}")
+                plt.show()
+
+        try:
+            train.fit(model, *loaders, epochs=epochs.value, progress=False, on_epoch=draw)
+        finally:
+            button.disabled = False
+
+    button.on_click(run)
+    return w.VBox([w.HBox([alpha, resolution, epochs, button]), out])

@@ -1,0 +1,92 @@
+"""Inference paths side by side for one model on this machine, in one run.
+
+    python benchmarks/inference.py                         # 1.0-MobileNet-224, batch 1, 2 threads
+    python benchmarks/inference.py --model 0.5-MobileNet-160 --threads 4
+
+Prints each path's median latency and its ratio to eager fp32 (onnxruntime measured alongside), the machine's
+measured matrix-multiply peak and the fp32 compute floor it implies (2 x mult-adds / peak), and the int8 path's top-1
+agreement with fp32 on the Fashion-MNIST test set, for the course's trained small model (trained here first, or
+loaded from --checkpoint). The last line is a JSON object with median_ms (path -> ms), floor_ms,
+int8_top1_agreement and threads.
+"""
+
+import argparse
+import json
+
+import torch
+
+import mobilenet_course as mc
+from mobilenet_course import bench, data, inference, train
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("--model", default="1.0-MobileNet-224", help="paper name of the model to time")
+parser.add_argument("--threads", type=int, default=2)
+parser.add_argument("--batch", type=int, default=1)
+parser.add_argument("--runs", type=int, default=50)
+parser.add_argument("--checkpoint", help="a checkpoint of `mobilenet-course train` for the agreement check")
+args = parser.parse_args()
+torch.set_num_threads(args.threads)
+torch.manual_seed(0)
+
+# 1. Latency of every path, one run, same model and input.
+model = mc.from_name(args.model).eval()
+x = torch.randn(args.batch, 3, model.resolution, model.resolution)
+median, skipped = {}, {}
+for name in inference.PATHS:
+    try:
+        row = bench.benchmark(model, path=name, batch=args.batch, threads=args.threads, runs=args.runs,
+                              warmup=20, min_time_s=2.0)
+    except inference.Unavailable as why:
+        skipped[name] = str(why)
+        continue
+    median[name] = row["median_ms"]
+    print(f"{name:14} {row['median_ms']:8.3f} ms (p10 {row['p10_ms']:.3f}, p90 {row['p90_ms']:.3f})", flush=True)
+for name, why in skipped.items():
+    print(f"{name:14} skipped: {why}")
+
+# 2. The compute floor from this machine's measured matmul peak.
+peak = bench.matmul_peak(threads=args.threads)
+floor_ms = 2 * mc.costs.profile(model).mult_adds * args.batch / (peak * 1e9) * 1e3
+print(f"matmul peak {peak:.1f} GFLOP/s fp32 -> compute floor {floor_ms:.2f} ms for {model.name}")
+
+# 3. int8 top-1 agreement with fp32 on real data, for the trained small model.
+splits = data.load_fashion_mnist()
+if args.checkpoint:
+    state = train.load_checkpoint(args.checkpoint)
+    config = state["config"]
+    small = mc.MobileNetV1(config["alpha"], config["resolution"], config["num_classes"],
+                           in_channels=config["in_channels"], small_input=config["small_input"])
+    small.load_state_dict(state["model"])
+else:
+    preset = mc.cli.TRAIN_PRESETS["default"]
+    small = mc.MobileNetV1(preset["alpha"], preset["resolution"], 10, in_channels=1, small_input=True)
+    train_loader, test_loader = data.loaders(splits, preset["resolution"], subset=20_000)
+    print("training the small model for the agreement check (4 epochs on 20,000 images)...", flush=True)
+    train.fit(small, train_loader, test_loader, epochs=4, progress=False)
+small.eval()
+_, test_loader = data.loaders(splits, small.resolution, batch_size=500, augment=False)
+calibration = torch.stack([test_loader.dataset[i][0] for i in range(0, 10_000, 20)])  # 500 images
+agreement = None
+try:
+    int8 = inference.prepare("int8", small, calibration[:100], calibration)
+    same = total = 0
+    with torch.no_grad():
+        for images, _ in test_loader:
+            for chunk in images.split(100):
+                same += (int8(chunk).argmax(1) == small(chunk).argmax(1)).sum().item()
+                total += len(chunk)
+    agreement = same / total
+    print(f"int8 top-1 agreement with fp32 on the {total:,} Fashion-MNIST test images: {agreement:.4f}")
+except inference.Unavailable as why:
+    print(f"int8 agreement skipped: {why}")
+
+fastest_fp32 = min((v, k) for k, v in median.items() if not inference.PATHS[k].quantized and k != "onnxruntime")
+print(f"ratios to eager fp32: " + ", ".join(f"{k} {median['eager'] / v:.2f}x" for k, v in median.items()))
+if "onnxruntime" in median:
+    print(f"fastest package fp32 path: {fastest_fp32[1]} {fastest_fp32[0]:.3f} ms vs onnxruntime "
+          f"{median['onnxruntime']:.3f} ms")
+m = bench.machine()
+print(f"machine: {m['cpu']}, {m['cores']} cores, {m['arch']}, torch {m['torch']}, batch {args.batch}")
+print(json.dumps({"model": model.name, "median_ms": median, "floor_ms": round(floor_ms, 3),
+                  "matmul_peak_gflops": round(peak, 1), "int8_top1_agreement": agreement,
+                  "threads": args.threads, "batch": args.batch, "skipped": skipped, "machine": m}))

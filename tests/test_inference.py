@@ -1,0 +1,60 @@
+"""Every inference path gives eager fp32's predictions within its stated tolerance, or says why it cannot run."""
+
+import platform
+
+import pytest
+import torch
+
+import mobilenet_course as mc
+from mobilenet_course import data, inference, train
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """A small model trained briefly on real Fashion-MNIST, and test images it has not seen."""
+    torch.manual_seed(0)
+    splits = data.load_fashion_mnist(download=False)
+    model = mc.MobileNetV1(0.25, 28, 10, in_channels=1, small_input=True)
+    train_loader, test_loader = data.loaders(splits, 28, subset=4000, batch_size=128)
+    train.fit(model, train_loader, test_loader, epochs=1, progress=False)
+    images = torch.stack([test_loader.dataset[i][0] for i in range(512)])
+    calibration = torch.stack([train_loader.dataset[i][0] for i in range(256)])
+    return model.eval(), images, calibration
+
+
+@pytest.mark.parametrize("name", list(inference.PATHS))
+def test_path_matches_eager_fp32(trained, name):
+    model, images, calibration = trained
+    path = inference.PATHS[name]
+    with torch.no_grad():
+        expected = model(images)
+    try:
+        run = inference.prepare(name, model, images[:64], calibration)
+    except inference.Unavailable as why:
+        if name == "int8_qnnpack" and platform.machine() not in ("aarch64", "arm64"):
+            assert "Arm" in str(why)
+            pytest.skip(f"{name}: {why}")
+        raise
+    with torch.no_grad():
+        got = torch.cat([run(chunk) for chunk in images.split(64)])
+    assert got.shape == expected.shape
+    agreement = (got.argmax(1) == expected.argmax(1)).float().mean().item()
+    if path.atol is not None:
+        assert (got - expected).abs().max().item() <= path.atol, f"{name}: logits differ by more than {path.atol}"
+        assert agreement == 1.0
+    else:
+        assert agreement >= path.min_agreement, f"{name}: top-1 agreement {agreement:.3f} < {path.min_agreement}"
+
+
+def test_fold_batch_norm_removes_every_batch_norm(trained):
+    model, images, _ = trained
+    folded = inference.fold_batch_norm(model)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in folded.modules())
+    assert any(isinstance(m, torch.nn.BatchNorm2d) for m in model.modules()), "the original is left alone"
+    with torch.no_grad():
+        assert torch.allclose(folded(images[:8]), model(images[:8]), atol=1e-4)
+
+
+def test_unknown_path_says_which_exist():
+    with pytest.raises(ValueError, match="unknown inference path 'tensorrt'.*eager.*onnxruntime"):
+        inference.prepare("tensorrt", mc.MobileNetV1(0.25, 32, 10), torch.zeros(1, 3, 32, 32))
