@@ -150,6 +150,16 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _make_copy(args: argparse.Namespace) -> int:
+    from .student import make_copy
+
+    written = make_copy(args.book, args.out, student=args.student)
+    edition = "student" if args.student else "instructor"
+    print(f"wrote the {edition} edition: {len(written)} notebooks in {args.out}/book; "
+          f"build it with: jupyter-book build {args.out}")
+    return 0
+
+
 def torch_threads() -> int:
     import torch
 
@@ -221,6 +231,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+", metavar="FILE", help="results files (.json or .csv)")
     p.add_argument("--out", default="report.png", help="the plot to write (default report.png)")
     p.set_defaults(run=_report)
+
+    for name, student in (("make-student", True), ("make-instructor", False)):
+        p = commands.add_parser(
+            name, help=f"write the {'student' if student else 'instructor'} edition of the book to OUT",
+            description="Copy the book into OUT as a complete Jupyter Book. " + (
+                "Solution cells, their outputs and {solution} blocks are removed; stubs stay." if student else
+                "Everything stays: stubs, solutions and their checked outputs.")
+            + " Every stub must have its solution and a check, or nothing is written.")
+        p.add_argument("out", metavar="OUT", help="folder to write (created if missing)")
+        p.add_argument("--book", default=".", help="the course repository (default: the current folder)")
+        p.set_defaults(run=_make_copy, student=student)
     return parser
 
 
@@ -228,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except ValueError as error:
+    except (ValueError, OSError) as error:
         print(f"mobilenet-course: error: {error}", file=sys.stderr)
         return 2
 

@@ -113,6 +113,151 @@ def _number(answer: Any, what: str) -> float:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Chapter 1: the cost of a standard convolution
+
+
+def _pair(answer: Any, what: str) -> tuple[float, float]:
+    if not (isinstance(answer, (tuple, list)) and len(answer) == 2):
+        raise TypeError(f"the answer should be a pair {what}")
+    return _number(answer[0], what.split(",")[0].strip("( ")), _number(answer[1], what.split(",")[1].strip(" )"))
+
+
+@exercise("1.1", "Mult-adds of a layer", "compute",
+          solution=lambda: (5 * 5 * 64 * 128, 5 * 5 * 64 * 128 * 56 * 56), wrong_answer=lambda: (204_800, 204_800 * 56))
+def _check_1_1(answer: Any) -> Feedback:
+    params, mult_adds = _pair(answer, "(params, mult_adds)")
+    cost = costs.standard_conv(5, 64, 128, 56)
+    if params != cost.params:
+        return wrong(f"{params:,.0f} parameters is not right.", "one weight per (i, j, m, n): D_K * D_K * M * N")
+    if mult_adds != cost.mult_adds:
+        hint = ("each weight is used once per output position: D_G * D_G of them"
+                if mult_adds in (cost.params * 56, cost.params) else "multiply the parameters by D_G * D_G")
+        return wrong(f"{mult_adds:,.0f} mult-adds is not right.", hint)
+    return right(f"{cost.params:,} parameters and {cost.mult_adds:,} mult-adds.")
+
+
+def _conv_cost_solution() -> Callable[[int, int, int, int], tuple[int, int]]:
+    return lambda d_k, m, n, d_f: (d_k * d_k * m * n, d_k * d_k * m * n * d_f * d_f)
+
+
+def _check_function(answer: Any, cases: list[tuple], expected: Callable[..., Any], name: str, hint: str) -> Feedback:
+    if not callable(answer):
+        raise TypeError(f"the answer should be your function {name}")
+    for case in cases:
+        got, want = answer(*case), expected(*case)
+        if tuple(got) != tuple(want):
+            return wrong(f"{name}{case} returned {got}, expected {want}.", hint)
+    return right(f"{name} is right on {len(cases)} layers.")
+
+
+@exercise("1.2", "A cost function", "code", solution=_conv_cost_solution,
+          wrong_answer=lambda: (lambda d_k, m, n, d_f: (d_k * m * n, d_k * m * n * d_f * d_f)))
+def _check_1_2(answer: Any) -> Feedback:
+    cases = [(3, 32, 64, 112), (1, 512, 512, 14), (5, 3, 8, 7), (7, 16, 16, 28)]
+
+    def expected(d_k, m, n, d_f):
+        cost = costs.standard_conv(d_k, m, n, d_f)
+        return cost.params, cost.mult_adds
+
+    return _check_function(answer, cases, expected, "conv_cost",
+                           "the kernel is D_K x D_K: both spatial dimensions count, and so do both of D_F's")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Chapter 2: depthwise separable convolution
+
+
+@exercise("2.1", "The reduction for a 5x5 kernel", "compute", solution=lambda: Fraction(281, 6400),
+          wrong_answer=lambda: 1 / 25)
+def _check_2_1(answer: Any) -> Feedback:
+    value, exact = _number(answer, "the ratio"), costs.reduction_ratio(5, 256)
+    if math.isclose(value, float(exact), rel_tol=1e-9):
+        return right(f"1/256 + 1/25 = {exact} = {float(exact):.4f}: {1 / float(exact):.1f} times fewer mult-adds.")
+    if math.isclose(value, 1 / 25):
+        return wrong("1/25 is the floor, reached only as N grows without bound.", "add the 1/N term")
+    if math.isclose(value, 1 / float(exact), rel_tol=1e-6):
+        return wrong("that is the speed-up; the exercise asks for the ratio of costs.", "invert it")
+    return wrong(f"{value:.4f} is not the ratio.", "equation (2.4): 1/N + 1/D_K^2")
+
+
+def _separable_block_solution():
+    from torch import nn
+
+    class SeparableBlock(nn.Module):
+        def __init__(self, m: int, n: int, stride: int = 1) -> None:
+            super().__init__()
+            self.depthwise = nn.Conv2d(m, m, 3, stride, 1, groups=m, bias=False)
+            self.pointwise = nn.Conv2d(m, n, 1, bias=False)
+
+        def forward(self, x):
+            return self.pointwise(self.depthwise(x))
+
+    return SeparableBlock
+
+
+@exercise("2.2", "A depthwise separable block", "code", solution=_separable_block_solution,
+          wrong_answer=lambda: (lambda m, n, stride=1: __import__("torch").nn.Conv2d(m, n, 3, stride, 1, bias=False)))
+def _check_2_2(answer: Any) -> Feedback:
+    import torch
+    from torch import nn
+
+    if not callable(answer):
+        raise TypeError("the answer should be your class SeparableBlock")
+    for m, n, stride, d_f in [(32, 64, 1, 16), (64, 128, 2, 16), (8, 8, 1, 5)]:
+        block = answer(m, n, stride)
+        if not isinstance(block, nn.Module):
+            raise TypeError("SeparableBlock(m, n, stride) should build an nn.Module")
+        out = block(torch.zeros(1, m, d_f, d_f))
+        d_g = costs.output_size(d_f, 3, stride)
+        if tuple(out.shape) != (1, n, d_g, d_g):
+            return wrong(f"SeparableBlock({m}, {n}, {stride}) gives shape {tuple(out.shape)} for a {d_f}x{d_f} input, "
+                         f"expected {(1, n, d_g, d_g)}.", "the depthwise step carries the stride and padding 1")
+        expected = costs.depthwise_separable(3, m, n, d_f, stride=stride)
+        measured = costs.counted_mult_adds(block, torch.zeros(1, m, d_f, d_f))
+        if measured != expected.mult_adds:
+            grouped = any(isinstance(c, nn.Conv2d) and c.groups == c.in_channels > 1 for c in block.modules())
+            return wrong(f"the block costs {measured:,} mult-adds; a depthwise separable one costs "
+                         f"{expected.mult_adds:,}.", "use groups=m in the 3x3 convolution, then a 1x1 convolution"
+                         if not grouped else "a 3x3 depthwise step and a 1x1 pointwise step, without biases")
+    return right("the block has the separable cost and the right shapes, with stride too.")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Chapter 3: the architecture
+
+
+@exercise("3.1", "Read the table", "compute", solution=lambda: 4, wrong_answer=lambda: 7)
+def _check_3_1(answer: Any) -> Feedback:
+    from .tables import table1
+    from .model import MobileNetV1
+
+    side = _number(answer, "the side")
+    last = [r for r in table1(MobileNetV1(resolution=128)).rows if r[0].startswith("Conv")][-1]
+    expected = int(last[2].split(" x ")[0])
+    if side == expected:
+        return right(f"{expected} x {expected}: five halvings of 128 px.")
+    if side == 7:
+        return wrong("7 x 7 is the side at 224 px.", "the network halves 128 px five times")
+    return wrong(f"{side:g} is not the side of the last pointwise layer's input.", "use mc.tables.table1")
+
+
+def _fc_share() -> float:
+    from .model import MobileNetV1
+
+    return costs.profile(MobileNetV1(num_classes=10)).shares()["fc"][1]
+
+
+@exercise("3.2", "The classifier's share", "compute", solution=_fc_share, wrong_answer=lambda: 0.2435)
+def _check_3_2(answer: Any) -> Feedback:
+    value, expected = _number(answer, "the share"), _fc_share()
+    if math.isclose(value, 100 * expected, rel_tol=1e-3):
+        return wrong(f"{value:.3f} looks like a percentage.", "give the share as a fraction, such as 0.5")
+    if math.isclose(value, expected, rel_tol=1e-3):
+        return right(f"{expected:.4f}: with 10 classes the classifier is a tiny part; with 1000 it is about a quarter.")
+    return wrong(f"{value:.4f} is not the share.", "profile MobileNetV1(num_classes=10) and use shares()['fc']")
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Chapter 4: the width multiplier
 
 
@@ -186,7 +331,8 @@ def _check_5_1(answer: Any) -> Feedback:
     base = sum(c.mult_adds for c in family.family_costs(1.0, 224))
     ratio = sum(c.mult_adds for c in family.family_costs(alpha, resolution)) / base
     if ratio > 0.25:
-        return wrong(f"alpha = {alpha:g} at {resolution} px costs {ratio:.3f} of the baseline, more than a quarter.")
+        return wrong(f"alpha = {alpha:g} at {resolution} px costs {ratio:.3f} of the baseline, more than a quarter.",
+                     "cost falls as alpha squared times rho squared: lower the resolution or alpha")
     if alpha < 1.0:
         return wrong(f"alpha = {alpha:g} at {resolution} px fits the budget ({ratio:.3f}), but has fewer parameters "
                      "than necessary.", "parameters depend on alpha only: which knob costs no parameters?")
