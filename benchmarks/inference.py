@@ -12,6 +12,7 @@ int8_top1_agreement and threads.
 
 import argparse
 import json
+import sys
 
 import torch
 
@@ -24,6 +25,7 @@ parser.add_argument("--threads", type=int, default=2)
 parser.add_argument("--batch", type=int, default=1)
 parser.add_argument("--runs", type=int, default=50)
 parser.add_argument("--checkpoint", help="a checkpoint of `mobilenet-course train` for the agreement check")
+parser.add_argument("--out", help="also append the final JSON object to this results file (.json)")
 args = parser.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(0)
@@ -87,6 +89,10 @@ if "onnxruntime" in median:
           f"{median['onnxruntime']:.3f} ms")
 m = bench.machine()
 print(f"machine: {m['cpu']}, {m['cores']} cores, {m['arch']}, torch {m['torch']}, batch {args.batch}")
-print(json.dumps({"model": model.name, "median_ms": median, "floor_ms": round(floor_ms, 3),
-                  "matmul_peak_gflops": round(peak, 1), "int8_top1_agreement": agreement,
-                  "threads": args.threads, "batch": args.batch, "skipped": skipped, "machine": m}))
+result = {"model": model.name, "median_ms": median, "floor_ms": round(floor_ms, 3),
+          "matmul_peak_gflops": round(peak, 1), "int8_top1_agreement": agreement, "threads": args.threads,
+          "batch": args.batch, "skipped": skipped, "machine": m,
+          "command": "python benchmarks/inference.py " + " ".join(sys.argv[1:])}
+if args.out:
+    bench.write_results([result], args.out)
+print(json.dumps(result))

@@ -402,3 +402,25 @@ def _check_7_1(answer: Any) -> Feedback:
         return wrong(f"{value:.3f} is the ratio the other way round.", "small_input over the paper's stem")
     return wrong(f"{value:.3f} is not the ratio of the two models' mult-adds.",
                  "mc.costs.profile(model).mult_adds for each; one channel, ten classes, 32 px")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Chapter 8: benchmarking
+
+
+def _floor_ms() -> float:
+    from .model import MobileNetV1
+
+    return 2 * costs.profile(MobileNetV1(0.5, 160)).mult_adds / 100e9 * 1e3
+
+
+@exercise("8.1", "The compute floor", "compute", solution=_floor_ms, wrong_answer=lambda: _floor_ms() / 2)
+def _check_8_1(answer: Any) -> Feedback:
+    value, expected = _number(answer, "the floor in ms"), _floor_ms()
+    if math.isclose(value, expected, rel_tol=0.01):
+        return right(f"{expected:.2f} ms: no fp32 path can beat it on that machine; real runs take several times longer.")
+    if math.isclose(value, expected / 2, rel_tol=0.01):
+        return wrong(f"{value:.2f} ms counts one FLOP per mult-add.", "a mult-add is two FLOPs: a multiply and an add")
+    if math.isclose(value, expected / 1e3, rel_tol=0.01):
+        return wrong(f"{value:.5f} looks like seconds.", "give milliseconds")
+    return wrong(f"{value:.3f} ms is not the floor.", "2 x mult-adds / (100e9 FLOP/s), in milliseconds")

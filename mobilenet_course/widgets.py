@@ -179,3 +179,54 @@ def training_panel(splits, *, subset: int = 10_000, num_classes: int = 10):
 
     button.on_click(run)
     return w.VBox([w.HBox([alpha, resolution, epochs, button]), out])
+
+
+def benchmark_panel(stored: list[dict] | None = None):
+    """Pick alpha, resolution, inference path and threads, press Measure, and see the latency (with its spread) join
+    the latency-against-mult-adds plot; the stored results (for instance ``bench.bundled_results(...)``) are drawn
+    first. Plain ipywidgets: measuring needs a running kernel; the static book shows the stored plot.
+
+    Book: chapter 8, "Build your own trade-off curve".
+    """
+    import ipywidgets as w
+    import matplotlib.pyplot as plt
+    import torch
+
+    from . import bench, inference, plots
+    from .names import model_name, from_name
+
+    rows = list(stored or [])
+    alpha = w.Dropdown(options=[1.0, 0.75, 0.5, 0.25], value=0.5, description="alpha")
+    resolution = w.Dropdown(options=[224, 192, 160, 128], value=160, description="resolution")
+    path = w.Dropdown(options=inference.available_paths(), value="eager", description="path")
+    threads = w.BoundedIntText(value=torch.get_num_threads(), min=1, max=64, description="threads")
+    button = w.Button(description="Measure", button_style="primary")
+    status = w.HTML()
+    out = w.Output()
+
+    def draw() -> None:
+        with out:
+            out.clear_output(wait=True)
+            if rows:
+                plots.latency_plot(rows, title="latency against mult-adds on the machines measured")
+                plt.show()
+
+    def measure(_) -> None:
+        button.disabled = True
+        name = model_name(alpha.value, resolution.value)
+        status.value = f"measuring {name} through {path.value} with {threads.value} threads..."
+        try:
+            row = bench.benchmark(from_name(name), path=path.value, threads=threads.value)
+        except inference.Unavailable as why:
+            status.value = f"{path.value} cannot run here: {why}"
+        else:
+            rows.append(row)
+            status.value = (f"{name}, {path.value}: {row['median_ms']:.2f} ms (p10 {row['p10_ms']:.2f}, "
+                            f"p90 {row['p90_ms']:.2f})")
+            draw()
+        finally:
+            button.disabled = False
+
+    button.on_click(measure)
+    draw()
+    return w.VBox([w.HBox([alpha, resolution, path, threads, button]), status, out])

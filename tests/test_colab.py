@@ -5,6 +5,7 @@ Colab cannot be reached from here; this reproduces what matters of it. Python 3.
 what this machine offers (on 3.12 pip would download a CUDA build of several GB).
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -67,3 +68,17 @@ def test_widgets_under_ipywidgets_7(colab):
     # The widget tests of the course, in the Colab environment (ipywidgets 7.7).
     run(PY, "-m", "pytest", "-q", "-p", "no:cacheprovider", ROOT / "tests" / "test_widgets.py", cwd=ROOT / "tests",
         env=colab)
+
+
+def test_cli_runs_with_only_torch(colab, tmp_path):
+    # The Colab environment has no onnxruntime and no torchao, like a Raspberry Pi with only torch installed.
+    missing = run(PY, "-c", "import importlib.util as u; print(u.find_spec('onnxruntime'), u.find_spec('torchao'))",
+                  env=colab, cwd=tmp_path).stdout
+    assert missing.split() == ["None", "None"]
+    out = run(VENV / "bin" / "mobilenet-course", "bench", "--model", "0.25-MobileNet-128", "--paths",
+              "eager,fold_bn,int8,int8_qnnpack,onnxruntime", "--runs", "3", "--warmup", "1", "--min-time", "0",
+              "--out", tmp_path / "pi.json", env=colab, cwd=tmp_path).stdout
+    assert "int8: skipped, needs torchao" in out and "onnxruntime: skipped, needs onnxruntime" in out, out
+    assert [r["path"] for r in json.loads((tmp_path / "pi.json").read_text())] == ["eager", "fold_bn"]
+    help_text = run(VENV / "bin" / "mobilenet-course", "bench", "--help", env=colab, cwd=tmp_path).stdout
+    assert "--paths" in help_text and "--threads" in help_text
