@@ -66,19 +66,26 @@ else:
     print("training the small model for the agreement check (4 epochs on 20,000 images)...", flush=True)
     train.fit(small, train_loader, test_loader, epochs=4, progress=False)
 small.eval()
-_, test_loader = data.loaders(splits, small.resolution, batch_size=500, augment=False)
-calibration = torch.stack([test_loader.dataset[i][0] for i in range(0, 10_000, 20)])  # 500 images
-agreement = None
+_, test_loader = data.loaders(splits, small.resolution, augment=False)
+test_images = test_loader.dataset.images  # all 10,000, normalised as in training
+calibration = test_images[::20]  # 500 images
+agreement, accuracy = None, None
 try:
-    int8 = inference.prepare("int8", small, calibration[:100], calibration)
-    same = total = 0
+    int8 = inference.prepare("int8", small, test_images[:100], calibration)
+    labels = test_loader.dataset.labels
+    same = right_fp32 = right_int8 = 0
     with torch.no_grad():
-        for images, _ in test_loader:
-            for chunk in images.split(100):
-                same += (int8(chunk).argmax(1) == small(chunk).argmax(1)).sum().item()
-                total += len(chunk)
-    agreement = same / total
-    print(f"int8 top-1 agreement with fp32 on the {total:,} Fashion-MNIST test images: {agreement:.4f}")
+        # the int8 graph takes batches of 100, like its example
+        for chunk, truth in zip(test_images.split(100), labels.split(100)):
+            p_int8, p_fp32 = int8(chunk).argmax(1), small(chunk).argmax(1)
+            same += (p_int8 == p_fp32).sum().item()
+            right_fp32 += (p_fp32 == truth).sum().item()
+            right_int8 += (p_int8 == truth).sum().item()
+    agreement = same / len(test_images)
+    accuracy = {"fp32": right_fp32 / len(test_images), "int8": right_int8 / len(test_images)}
+    print(f"int8 top-1 agreement with fp32 on the {len(test_images):,} Fashion-MNIST test images: {agreement:.4f}; "
+          f"test accuracy fp32 {accuracy['fp32']:.4f}, int8 {accuracy['int8']:.4f} "
+          f"(drop {100 * (accuracy['fp32'] - accuracy['int8']):.2f} points)")
 except inference.Unavailable as why:
     print(f"int8 agreement skipped: {why}")
 
@@ -90,7 +97,7 @@ if "onnxruntime" in median:
 m = bench.machine()
 print(f"machine: {m['cpu']}, {m['cores']} cores, {m['arch']}, torch {m['torch']}, batch {args.batch}")
 result = {"model": model.name, "median_ms": median, "floor_ms": round(floor_ms, 3),
-          "matmul_peak_gflops": round(peak, 1), "int8_top1_agreement": agreement, "threads": args.threads,
+          "matmul_peak_gflops": round(peak, 1), "int8_top1_agreement": agreement, "test_accuracy": accuracy, "threads": args.threads,
           "batch": args.batch, "skipped": skipped, "machine": m,
           "command": "python benchmarks/inference.py " + " ".join(sys.argv[1:])}
 if args.out:

@@ -111,9 +111,10 @@ def _int8(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) ->
     batch = example
     exported = torch.export.export(model, (batch,)).module()
     prepared = prepare_pt2e(exported, Quantizer().set_global(default_config()))
-    with torch.no_grad():
-        for chunk in calibration.split(64):
-            prepared(chunk)
+    with torch.no_grad():  # the exported graph takes batches of the example's size only
+        for chunk in calibration.split(batch.shape[0]):
+            if chunk.shape[0] == batch.shape[0]:
+                prepared(chunk)
     converted = convert_pt2e(prepared)
     compiled = torch.compile(converted)
     with inductor_config.patch(freezing=True), torch.no_grad():

@@ -112,6 +112,7 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
             f.flush()
             os.fsync(f.fileno())
         digest = _sha256(Path(tmp))
+        _readable(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -261,3 +262,10 @@ def write_metrics(path: str | os.PathLike, metrics: dict) -> None:
         json.dump(metrics, f, indent=1)
         f.write("\n")
     os.replace(tmp, path)
+
+
+def _readable(path: str) -> None:
+    """Give a file made by mkstemp (mode 0600) the permissions a normal new file would have."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)

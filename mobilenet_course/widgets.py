@@ -21,6 +21,11 @@ from .model import REFERENCE_RESOLUTION
 __all__ = ["CostExplorer", "BudgetPicker", "ALPHA_RANGE", "RESOLUTION_RANGE"]
 
 STATIC = Path(__file__).parent / "static"
+
+
+def _module(name: str) -> str:
+    """A widget's JavaScript module: the shared helpers, then the widget's own file."""
+    return (STATIC / "common.js").read_text() + "\n" + (STATIC / name).read_text()
 ALPHA_RANGE = (0.25, 1.0)
 """The explorer's alpha slider: the paper's range, in steps of 0.01."""
 RESOLUTION_RANGE = (32, 320)
@@ -47,7 +52,7 @@ class CostExplorer(anywidget.AnyWidget):
     149.5
     """
 
-    _esm = STATIC / "cost_explorer.js"
+    _esm = _module("cost_explorer.js")
     _css = STATIC / "widgets.css"
     alpha = traitlets.Float(1.0).tag(sync=True)
     resolution = traitlets.Int(REFERENCE_RESOLUTION).tag(sync=True)
@@ -108,7 +113,7 @@ class BudgetPicker(anywidget.AnyWidget):
         Measured latencies, e.g. ``family.load_latencies("results.json")`` from ``mobilenet-course bench --grid``.
     """
 
-    _esm = STATIC / "budget_picker.js"
+    _esm = _module("budget_picker.js")
     _css = STATIC / "widgets.css"
     models = traitlets.List(traitlets.Dict()).tag(sync=True)
     max_mult_adds_m = traitlets.Float(None, allow_none=True).tag(sync=True)

@@ -61,3 +61,16 @@ def open_page(browser, url: str) -> tuple[object, PageReport]:
         if urlparse(target).netloc == origin:
             report.internal_links.add(target)
     return page, report
+
+
+def report_for(browser, folder, page_name: str) -> PageReport:
+    """Serve ``folder`` on 127.0.0.1, open ``page_name`` in it, and return what went wrong."""
+    from book import serve
+
+    server, url = serve(folder)
+    try:
+        page, report = open_page(browser, url + page_name)
+        page.context.close()
+    finally:
+        server.shutdown()
+    return report

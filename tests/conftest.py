@@ -1,6 +1,8 @@
 import pytest
+from playwright.sync_api import sync_playwright
 
 from book import SITE, build_site
+from browser import launch
 
 
 @pytest.fixture(scope="session")
@@ -9,3 +11,12 @@ def site(tmp_path_factory):
     result = build_site(tmp_path_factory.mktemp("config"))
     assert result.returncode == 0, f"jupyter-book build -W failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     return SITE
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's headless Chromium, driven by Playwright (never a browser that Playwright downloads)."""
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        yield browser
+        browser.close()

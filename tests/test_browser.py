@@ -3,18 +3,8 @@
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import sync_playwright
-
 from book import serve, toc_pages
-from browser import launch, open_page
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
+from browser import open_page, report_for
 
 
 @pytest.fixture(scope="module")
@@ -46,22 +36,30 @@ def test_check_catches_a_page_that_uses_a_cdn(browser, tmp_path):
     (tmp_path / "cdn.html").write_text(
         '<html><head><script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script></head>'
         "<body><p>$$x^2$$</p></body></html>")
-    server, url = serve(tmp_path)
-    try:
-        page, report = open_page(browser, url + "cdn.html")
-        page.context.close()
-    finally:
-        server.shutdown()
+    report = report_for(browser, tmp_path, "cdn.html")
     assert report.external == ["https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"]
     assert report.problems
 
 
 def test_check_catches_a_missing_local_file(browser, tmp_path):
     (tmp_path / "broken.html").write_text('<html><body><script src="missing.js"></script></body></html>')
-    server, url = serve(tmp_path)
-    try:
-        page, report = open_page(browser, url + "broken.html")
-        page.context.close()
-    finally:
-        server.shutdown()
+    report = report_for(browser, tmp_path, "broken.html")
     assert any("missing.js" in p for p in report.problems)
+
+
+def test_solutions_are_hidden_until_opened(browser, base_url):
+    page, report = open_page(browser, base_url + "book/01_standard_convolution.html")
+    # A discussion exercise's solution: a sphinx-exercise dropdown.
+    solution = page.locator(".solution.dropdown").first
+    answer = solution.locator("p").last
+    assert not answer.is_visible()
+    solution.locator(".toggle-button").first.click()
+    answer.wait_for(state="visible", timeout=5_000)
+    # A checked exercise's solution code: a folded cell, with its "Correct!" output inside.
+    folded = page.locator("details.hide").filter(has_text="Solution 1.1")
+    assert folded.count() == 1 and not folded.evaluate("d => d.open")
+    assert not folded.get_by_text("Correct!").is_visible()
+    folded.locator("summary").click()
+    folded.get_by_text("Correct!").first.wait_for(state="visible", timeout=5_000)
+    assert not report.problems, report.problems
+    page.context.close()

@@ -2,12 +2,9 @@
 
 import shutil
 
-import pytest
-from playwright.sync_api import sync_playwright
-
 import mobilenet_course as mc
 from book import serve
-from browser import launch, open_page
+from browser import open_page
 
 PAGE = "book/04_width_multiplier.html"
 
@@ -42,14 +39,6 @@ def expected(settings):
         p = mc.costs.profile(mc.MobileNetV1(alpha=alpha, resolution=resolution))
         out.append((p.mult_adds, p.params, mc.model_name(alpha, resolution)))
     return out
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        yield browser
-        browser.close()
 
 
 def test_static_explorer_sliders_match_profile(browser, site):

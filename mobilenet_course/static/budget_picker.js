@@ -2,28 +2,6 @@
 // accuracy-versus-cost plot. The filtering is mobilenet_course.family.pick, done again here so that the widget
 // responds in the static book too.
 
-function element(tag, attrs = {}, text = "") {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  if (text) e.textContent = text;
-  return e;
-}
-
-function svgElement(tag, attrs = {}) {
-  const e = document.createElementNS("http://www.w3.org/2000/svg", tag);
-  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
-  return e;
-}
-
-function save(model) {
-  try {
-    const result = model.save_changes();
-    if (result && typeof result.catch === "function") result.catch(() => {});
-  } catch (error) {
-    /* static page: no kernel */
-  }
-}
-
 export function pick(models, maxMultAdds, maxSizeMb, maxLatencyMs) {
   const fits = models.filter((m) =>
     (maxMultAdds == null || m.mult_adds <= maxMultAdds) &&
