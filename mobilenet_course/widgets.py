@@ -144,14 +144,25 @@ class BudgetPicker(anywidget.AnyWidget):
                 f"max_latency_ms={self.max_latency_ms})")
 
 
+def _figure_png(fig) -> bytes:
+    """A figure as PNG bytes, for an ipywidgets Image (which the static book shows; an Output widget it cannot)."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
 def training_panel(splits, *, subset: int = 10_000, num_classes: int = 10):
     """Pick alpha, resolution and epochs, press Train, and watch the loss curve grow (chapter 7).
 
-    Plain ipywidgets (7.7 in Colab, 8 elsewhere): it needs a running kernel to train. In the static book it shows
-    the controls as stored, with no curve.
+    Plain ipywidgets (7.7 in Colab, 8 elsewhere): it needs a running kernel to train, so the static book leaves
+    it out.
     """
     import ipywidgets as w
-    import matplotlib.pyplot as plt
 
     from . import data, train
     from .model import MobileNetV1
@@ -160,22 +171,19 @@ def training_panel(splits, *, subset: int = 10_000, num_classes: int = 10):
     resolution = w.Dropdown(options=[28, 32, 40, 56], value=28, description="resolution")
     epochs = w.IntSlider(value=3, min=1, max=10, description="epochs")
     button = w.Button(description="Train", button_style="primary")
-    out = w.Output()
+    curve = w.Image(format="png")
 
     def run(_):
         button.disabled = True
-        out.clear_output()
         channels = splits["train"][0].shape[1]
         # small images: the stride-1 first convolution (chapter 7)
         model = MobileNetV1(alpha.value, resolution.value, num_classes, in_channels=channels, small_input=True)
         loaders = data.loaders(splits, resolution.value, subset=subset)
 
         def draw(history: train.History) -> None:
-            with out:
-                out.clear_output(wait=True)
-                fig = history.plot()
-                fig.suptitle(f"{model.name}: test accuracy {history.test_accuracy:.1%}")
-                plt.show()
+            fig = history.plot()
+            fig.suptitle(f"{model.name}: test accuracy {history.test_accuracy:.1%}")
+            curve.value = _figure_png(fig)
 
         try:
             train.fit(model, *loaders, epochs=epochs.value, progress=False, on_epoch=draw)
@@ -183,18 +191,17 @@ def training_panel(splits, *, subset: int = 10_000, num_classes: int = 10):
             button.disabled = False
 
     button.on_click(run)
-    return w.VBox([w.HBox([alpha, resolution, epochs, button]), out])
+    return w.VBox([w.HBox([alpha, resolution, epochs, button]), curve])
 
 
 def benchmark_panel(stored: list[dict] | None = None):
     """Pick alpha, resolution, inference path and threads, press Measure, and see the latency (with its spread) join
     the latency-against-mult-adds plot; the stored results (for instance ``bench.bundled_results(...)``) are drawn
-    first. Plain ipywidgets: measuring needs a running kernel; the static book shows the stored plot.
+    first. Plain ipywidgets: measuring needs a running kernel, so the static book leaves it out.
 
     Book: chapter 8, "Build your own trade-off curve".
     """
     import ipywidgets as w
-    import matplotlib.pyplot as plt
     import torch
 
     from . import bench, inference, plots
@@ -207,14 +214,11 @@ def benchmark_panel(stored: list[dict] | None = None):
     threads = w.BoundedIntText(value=torch.get_num_threads(), min=1, max=64, description="threads")
     button = w.Button(description="Measure", button_style="primary")
     status = w.HTML()
-    out = w.Output()
+    plot = w.Image(format="png")
 
     def draw() -> None:
-        with out:
-            out.clear_output(wait=True)
-            if rows:
-                plots.latency_plot(rows, title="latency against mult-adds on the machines measured")
-                plt.show()
+        if rows:
+            plot.value = _figure_png(plots.latency_plot(rows, title="latency against mult-adds on the machines measured"))
 
     def measure(_) -> None:
         button.disabled = True
@@ -234,4 +238,4 @@ def benchmark_panel(stored: list[dict] | None = None):
 
     button.on_click(measure)
     draw()
-    return w.VBox([w.HBox([alpha, resolution, path, threads, button]), status, out])
+    return w.VBox([w.HBox([alpha, resolution, path, threads, button]), status, plot])

@@ -1,8 +1,6 @@
 import pytest
-from playwright.sync_api import sync_playwright
 
 from book import SITE, build_site
-from browser import launch
 
 
 @pytest.fixture(scope="session")
@@ -16,6 +14,10 @@ def site(tmp_path_factory):
 @pytest.fixture(scope="session")
 def browser():
     """Debian's headless Chromium, driven by Playwright (never a browser that Playwright downloads)."""
+    from playwright.sync_api import sync_playwright
+
+    from browser import launch
+
     with sync_playwright() as playwright:
         browser = launch(playwright)
         yield browser

@@ -36,6 +36,8 @@ def colab(tmp_path_factory):
         run(PY, "-m", "pip", "install", "-q", "torch==2.13.0")
         run(PY, "-m", "pip", "install", "-q", "ipywidgets==7.7.*", "nbclient", "ipykernel", "pytest")
         marker.touch()
+    # A package left from an earlier run has the same version: pip would keep it instead of this checkout's.
+    run(PY, "-m", "pip", "uninstall", "-q", "-y", "mobilenet-course")
     wheels = tmp_path_factory.mktemp("wheel")
     run(PY, "-m", "pip", "wheel", "-q", "--no-deps", "-w", wheels, ROOT)
     wheel = next(wheels.glob("*.whl"))
