@@ -23,7 +23,9 @@ ASSETS = [
 
 
 def node_modules(app: Sphinx) -> Path:
-    for folder in (Path(app.confdir), *Path(app.confdir).parents):
+    # Above the book being built, then above this file (a student copy elsewhere uses this repository's extension).
+    here = Path(__file__).resolve()
+    for folder in (Path(app.confdir), *Path(app.confdir).parents, *here.parents):
         if (folder / "node_modules").is_dir():
             return folder / "node_modules"
     raise ExtensionError("node_modules not found: run `npm ci` in the repository root (or `make book`), which "
