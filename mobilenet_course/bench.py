@@ -202,8 +202,9 @@ def write_results(rows: list[dict], out: str | os.PathLike, *, append: bool = Tr
     """
     import csv
     import json
-    import tempfile
     from pathlib import Path
+
+    from .files import atomic_write
 
     out = Path(out)
     if out.suffix not in (".json", ".csv"):
@@ -212,25 +213,16 @@ def write_results(rows: list[dict], out: str | os.PathLike, *, append: bool = Tr
     if append and out.exists():
         existing = read_results(out)
     all_rows = existing + rows
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", newline="") as f:
-            if out.suffix == ".json":
-                json.dump(all_rows, f, indent=1)
-                f.write("\n")
-            else:
-                flat = [_flatten(r) for r in all_rows]
-                fields = list(dict.fromkeys(k for r in flat for k in r))
-                writer = csv.DictWriter(f, fieldnames=fields)
-                writer.writeheader()
-                writer.writerows(flat)
-        _readable(tmp)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(out, newline="") as f:
+        if out.suffix == ".json":
+            json.dump(all_rows, f, indent=1)
+            f.write("\n")
+        else:
+            flat = [_flatten(r) for r in all_rows]
+            fields = list(dict.fromkeys(k for r in flat for k in r))
+            writer = csv.DictWriter(f, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(flat)
     return all_rows
 
 
@@ -281,10 +273,3 @@ def read_results(path: str | os.PathLike) -> list[dict]:
                 rows.append(row)
             return rows
     raise ValueError(f"results are .json or .csv files, got {path}")
-
-
-def _readable(path: str) -> None:
-    """Give a file made by mkstemp (mode 0600) the permissions a normal new file would have."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)

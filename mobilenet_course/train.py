@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -17,6 +16,8 @@ from pathlib import Path
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
+
+from .files import atomic_write
 
 __all__ = ["EpochStats", "History", "fit", "evaluate", "pick_device", "save_checkpoint", "load_checkpoint",
            "CheckpointError"]
@@ -104,24 +105,10 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
     a crash at any moment leaves either the old checkpoint or the new one, never half of one.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(state, f)
-            f.flush()
-            os.fsync(f.fileno())
-        digest = _sha256(Path(tmp))
-        _readable(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    sidecar = path.with_name(path.name + ".sha256")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{sidecar.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(f"{digest}  {path.name}\n")
-    os.replace(tmp, sidecar)
+    with atomic_write(path, "wb") as f:
+        torch.save(state, f)
+    with atomic_write(path.with_name(path.name + ".sha256")) as f:
+        f.write(f"{_sha256(path)}  {path.name}\n")
     return path
 
 
@@ -255,17 +242,6 @@ def _config(model: nn.Module) -> dict:
 
 def write_metrics(path: str | os.PathLike, metrics: dict) -> None:
     """Write a metrics JSON file atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
+    with atomic_write(path) as f:
         json.dump(metrics, f, indent=1)
         f.write("\n")
-    os.replace(tmp, path)
-
-
-def _readable(path: str) -> None:
-    """Give a file made by mkstemp (mode 0600) the permissions a normal new file would have."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
