@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import os
 import platform
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-__all__ = ["Path", "PATHS", "Unavailable", "prepare", "available_paths"]
+__all__ = ["Path", "PATHS", "Unavailable", "prepare", "available_paths", "cxx_compiler"]
 
 
 class Unavailable(RuntimeError):
@@ -73,9 +74,30 @@ def _fold_bn(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor)
     return _channels_last(fold_batch_norm(model), example, calibration)
 
 
+def cxx_compiler() -> str | None:
+    """The C++ compiler torch.compile's inductor would use on a CPU (``$CXX``, else g++), or None if there is none.
+
+    Inductor writes C++ for the model and builds it; a minimal Raspberry Pi OS has no compiler (``apt install g++``).
+    """
+    import torch._inductor.config as inductor_config
+
+    names = inductor_config.cpp.cxx if isinstance(inductor_config.cpp.cxx, tuple) else (inductor_config.cpp.cxx,)
+    for name in names:
+        if name and shutil.which(name):
+            return shutil.which(name)
+    return None
+
+
+def _require_cxx_compiler() -> None:
+    if cxx_compiler() is None:
+        raise Unavailable("torch.compile needs a C++ compiler (g++ or $CXX) and none was found; "
+                          "sudo apt install g++")
+
+
 def _compile(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
     import torch._inductor.config as inductor_config
 
+    _require_cxx_compiler()
     folded = fold_batch_norm(model).to(memory_format=torch.channels_last)
     compiled = torch.compile(folded)
     # Freezing turns the weights into constants the compiler can pre-pack and fold (inference only).
@@ -95,6 +117,7 @@ def _int8(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) ->
         from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
     except ImportError as error:
         raise Unavailable(f"needs torchao ({error}); pip install torchao") from error
+    _require_cxx_compiler()
     if platform.machine() in ("aarch64", "arm64"):
         from torchao.quantization.pt2e.quantizer.arm_inductor_quantizer import (
             ArmInductorQuantizer as Quantizer,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from .costs import KINDS, Profile, reduction_ratio
 
@@ -155,6 +156,10 @@ def latency_plot(rows: Sequence[dict], title: str = "") -> Figure:
                     marker="o", capsize=2, label=label)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    for axis in (ax.xaxis, ax.yaxis):  # ticks at 1, 2, 5 x 10^k, written as plain numbers
+        axis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+        axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("million mult-adds (log scale)")
     ax.set_ylabel("median latency, ms (log scale; bars p10-p90)")
     if title:

@@ -197,7 +197,8 @@ def training_panel(splits, *, subset: int = 10_000, num_classes: int = 10):
 def benchmark_panel(stored: list[dict] | None = None):
     """Pick alpha, resolution, inference path and threads, press Measure, and see the latency (with its spread) join
     the latency-against-mult-adds plot; the stored results (for instance ``bench.bundled_results(...)``) are drawn
-    first. Plain ipywidgets: measuring needs a running kernel, so the static book leaves it out.
+    first. Plain ipywidgets: the static book shows the controls and the stored results; measuring needs a running
+    kernel (Jupyter or Colab).
 
     Book: chapter 8, "Build your own trade-off curve".
     """
@@ -213,7 +214,7 @@ def benchmark_panel(stored: list[dict] | None = None):
     path = w.Dropdown(options=inference.available_paths(), value="eager", description="path")
     threads = w.BoundedIntText(value=torch.get_num_threads(), min=1, max=64, description="threads")
     button = w.Button(description="Measure", button_style="primary")
-    status = w.HTML()
+    status = w.HTML("Press <b>Measure</b> to time a model on this machine (needs a running kernel: Jupyter or Colab).")
     plot = w.Image(format="png")
 
     def draw() -> None:
@@ -238,4 +239,5 @@ def benchmark_panel(stored: list[dict] | None = None):
 
     button.on_click(measure)
     draw()
-    return w.VBox([w.HBox([alpha, resolution, path, threads, button]), status, plot])
+    controls = w.HBox([alpha, resolution, path, threads, button], layout=w.Layout(flex_flow="row wrap"))
+    return w.VBox([controls, status, plot])

@@ -1,5 +1,6 @@
 """Every inference path gives eager fp32's predictions within its stated tolerance, or says why it cannot run."""
 
+import importlib.util
 import platform
 
 import pytest
@@ -7,6 +8,9 @@ import torch
 
 import mobilenet_course as mc
 from mobilenet_course import data, inference, train
+
+
+OPTIONAL = {"int8": ["torchao"], "onnxruntime": ["onnxruntime", "onnxscript"]}  # packages a path may lack
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +35,13 @@ def test_path_matches_eager_fp32(trained, name):
     try:
         run = inference.prepare(name, model, images[:64], calibration)
     except inference.Unavailable as why:
+        # Allowed reasons only (a Raspberry Pi with torch alone); with everything installed, every path must run.
         if name == "int8_qnnpack" and platform.machine() not in ("aarch64", "arm64"):
             assert "Arm" in str(why)
+            pytest.skip(f"{name}: {why}")
+        if name in ("compile", "int8") and inference.cxx_compiler() is None:
+            pytest.skip(f"{name}: {why}")
+        if any(importlib.util.find_spec(m) is None for m in OPTIONAL.get(name, ())):
             pytest.skip(f"{name}: {why}")
         raise
     with torch.no_grad():
@@ -58,3 +67,12 @@ def test_fold_batch_norm_removes_every_batch_norm(trained):
 def test_unknown_path_says_which_exist():
     with pytest.raises(ValueError, match="unknown inference path 'tensorrt'.*eager.*onnxruntime"):
         inference.prepare("tensorrt", mc.MobileNetV1(0.25, 32, 10), torch.zeros(1, 3, 32, 32))
+
+
+def test_compile_without_a_compiler_says_so(monkeypatch):
+    import torch._inductor.config as inductor_config
+
+    monkeypatch.setattr(inductor_config.cpp, "cxx", (None, "no-such-compiler++"))
+    assert inference.cxx_compiler() is None
+    with pytest.raises(inference.Unavailable, match="C\\+\\+ compiler.*apt install g\\+\\+"):
+        inference.prepare("compile", mc.MobileNetV1(0.25, 32, 10), torch.zeros(1, 3, 32, 32))

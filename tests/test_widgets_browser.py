@@ -66,3 +66,40 @@ def test_broken_javascript_is_caught(browser, site, tmp_path):
     finally:
         server.shutdown()
     assert readings != expected(SETTINGS)
+
+
+BENCH_PAGE = "book/08_benchmarking.html"
+
+
+def benchmark_panel_in(browser, folder):
+    """Open chapter 8 of the site in ``folder``: the panel's button labels, its images' widths, and the page report."""
+    server, url = serve(folder)
+    try:
+        page, report = open_page(browser, url + BENCH_PAGE)
+        page.wait_for_timeout(2000)  # the widget manager renders after the page has loaded
+        buttons = page.eval_on_selector_all(".widget-button", "els => els.map(e => e.textContent.trim())")
+        widths = page.eval_on_selector_all(".widget-image", "els => els.map(e => e.naturalWidth)")
+        page.context.close()
+    finally:
+        server.shutdown()
+    return buttons, widths, report
+
+
+def test_static_benchmark_panel_shows_the_stored_results(browser, site):
+    buttons, widths, report = benchmark_panel_in(browser, site)
+    assert not report.problems, report.problems
+    assert "Measure" in buttons, f"the panel's controls did not render: buttons {buttons}"
+    assert widths and widths[0] > 300, f"the stored-results plot did not render: image widths {widths}"
+
+
+def test_panel_needs_the_mathjax_stand_in(browser, site, tmp_path):
+    # The negative control: without the MathJax 2 stand-in of mc-widgets-config.js, every labelled standard control
+    # throws (MathJax 3 has no MathJax.Hub), and the page check above must see it.
+    copy = tmp_path / "site"
+    shutil.copytree(site, copy)
+    config = copy / "_static" / "mc-widgets-config.js"
+    text = config.read_text()
+    cut = text.index('document.addEventListener("DOMContentLoaded"')
+    config.write_text(text[:cut])
+    _, _, report = benchmark_panel_in(browser, copy)
+    assert any("reading 'Queue'" in problem for problem in report.problems), report.problems

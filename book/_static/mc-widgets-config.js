@@ -12,3 +12,25 @@
     },
   });
 })();
+
+// The standard ipywidgets controls typeset their labels with MathJax 2's `MathJax.Hub.Queue`; the book loads
+// MathJax 3, which has no `Hub`, so every labelled control threw "Cannot read properties of undefined (reading
+// 'Queue')" and none rendered. MathJax 3 replaces `window.MathJax` when it loads (a deferred script, run before
+// DOMContentLoaded), and the widget manager renders after DOMContentLoaded, so the stand-in is added then: it hands
+// the element to MathJax 3's `typesetPromise`.
+document.addEventListener("DOMContentLoaded", function () {
+  var mathjax = window.MathJax;
+  if (mathjax === undefined || mathjax.Hub !== undefined) {
+    return;
+  }
+  mathjax.Hub = {
+    Queue: function (job) {
+      var element = job[2];
+      if (window.MathJax.typesetPromise) {
+        window.MathJax.typesetPromise([element]).catch(function (error) {
+          console.warn("MathJax could not typeset a widget label", error);
+        });
+      }
+    },
+  };
+});
