@@ -23,9 +23,10 @@ from mobilenet_course import bench, data, inference, train
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--model", default="1.0-MobileNet-224", help="paper name of the model to time")
-parser.add_argument("--threads", type=int, default=2)
-parser.add_argument("--batch", type=int, default=1)
-parser.add_argument("--runs", type=int, default=50)
+parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default 2)")
+parser.add_argument("--batch", type=int, default=1, help="images per call (default 1)")
+parser.add_argument("--runs", type=int, default=50, help="timed runs per path at least (default 50)")
+parser.add_argument("--min-time", type=float, default=2.0, help="seconds of timed runs per path at least (default 2)")
 parser.add_argument("--checkpoint", help="a checkpoint of `mobilenet-course train` for the agreement check")
 parser.add_argument("--out", help="also append the final JSON object to this results file (.json)")
 args = parser.parse_args()
@@ -39,7 +40,7 @@ median, skipped = {}, {}
 for name in inference.PATHS:
     try:
         row = bench.benchmark(model, path=name, batch=args.batch, threads=args.threads, runs=args.runs,
-                              warmup=20, min_time_s=2.0)
+                              warmup=20, min_time_s=args.min_time)
     except inference.Unavailable as why:
         skipped[name] = str(why)
         continue
