@@ -124,13 +124,14 @@ def fetch(file: DataFile, url: str, folder: Path, *, progress: bool = True) -> P
     import pooch
 
     folder.mkdir(parents=True, exist_ok=True)
+    before = set(folder.iterdir())
     try:
         path = pooch.retrieve(url + file.name, known_hash=f"md5:{file.md5}", fname=file.name, path=folder,
                               progressbar=progress)
     except ValueError as error:  # pooch's hash mismatch: it has already removed the download
         raise DataError(f"downloaded {url + file.name} does not match MD5 {file.md5}: {error}") from error
     except Exception as error:  # network errors of requests, interrupted transfers
-        for partial in folder.glob(f"tmp*"):
+        for partial in set(folder.glob("tmp*")) - before:  # pooch's temporary file of this download, nothing else
             partial.unlink(missing_ok=True)
         raise DataError(f"could not download {url + file.name}: {error}") from error
     return Path(path)

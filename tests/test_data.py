@@ -179,9 +179,12 @@ def test_corrupt_download_is_rejected_and_leaves_nothing(isolated, server):
 
 def test_interrupted_download_leaves_no_partial_file(isolated, server):
     s, source, _ = server
+    folder = isolated / "cache" / "mobilenet-course" / "fashion-mnist"
+    folder.mkdir(parents=True)
+    (folder / "tmp-notes.txt").write_text("someone else's file")  # named like a temporary file, but not ours
     with pytest.raises(DataError, match="could not download"):
         data.load_fashion_mnist(source=DataSource(s.url + "/drop/", source.files))
-    assert cache_files(isolated) == []
+    assert cache_files(isolated) == ["tmp-notes.txt"]
 
 
 def test_image_dataset_pads_resizes_and_augments():
