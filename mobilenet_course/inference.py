@@ -116,7 +116,11 @@ def _int8(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) ->
     try:
         from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
     except ImportError as error:
-        raise Unavailable(f"needs torchao ({error}); pip install torchao") from error
+        if isinstance(error, ModuleNotFoundError) and error.name == "torchao":
+            raise Unavailable(f"needs torchao ({error}); pip install torchao") from error
+        # installed, but made for another torch (each torchao release supports a few torch releases)
+        raise Unavailable(f"torchao is installed but does not import with torch {torch.__version__} ({error}); "
+                          "install the torchao release made for this torch") from error
     _require_cxx_compiler()
     if platform.machine() in ("aarch64", "arm64"):
         from torchao.quantization.pt2e.quantizer.arm_inductor_quantizer import (

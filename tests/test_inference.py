@@ -2,6 +2,7 @@
 
 import importlib.util
 import platform
+import sys
 
 import pytest
 import torch
@@ -76,3 +77,28 @@ def test_compile_without_a_compiler_says_so(monkeypatch):
     assert inference.cxx_compiler() is None
     with pytest.raises(inference.Unavailable, match="C\\+\\+ compiler.*apt install g\\+\\+"):
         inference.prepare("compile", mc.MobileNetV1(0.25, 32, 10), torch.zeros(1, 3, 32, 32))
+
+
+PT2E = "torchao.quantization.pt2e.quantize_pt2e"
+
+
+class HideTorchao:
+    """An import hook under which torchao looks not installed."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] == "torchao":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+
+def test_int8_without_torchao_says_install_it(monkeypatch):
+    for name in [n for n in sys.modules if n.split(".")[0] == "torchao"]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setattr(sys, "meta_path", [HideTorchao(), *sys.meta_path])
+    with pytest.raises(inference.Unavailable, match="needs torchao.*pip install torchao"):
+        inference.prepare("int8", mc.MobileNetV1(0.25, 32, 10), torch.zeros(1, 3, 32, 32))
+
+
+def test_int8_with_a_torchao_for_another_torch_says_so(monkeypatch):
+    monkeypatch.setitem(sys.modules, PT2E, None)  # imports fail below the top level, as on a version mismatch
+    with pytest.raises(inference.Unavailable, match="torchao is installed but does not import with torch"):
+        inference.prepare("int8", mc.MobileNetV1(0.25, 32, 10), torch.zeros(1, 3, 32, 32))
