@@ -13,6 +13,7 @@ import copy
 import os
 import platform
 import shutil
+import sysconfig
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-__all__ = ["Path", "PATHS", "Unavailable", "prepare", "available_paths", "cxx_compiler"]
+__all__ = ["Path", "PATHS", "Unavailable", "prepare", "available_paths", "cxx_compiler", "missing_build_tools"]
 
 
 class Unavailable(RuntimeError):
@@ -75,10 +76,7 @@ def _fold_bn(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor)
 
 
 def cxx_compiler() -> str | None:
-    """The C++ compiler torch.compile's inductor would use on a CPU (``$CXX``, else g++), or None if there is none.
-
-    Inductor writes C++ for the model and builds it; a minimal Raspberry Pi OS has no compiler (``apt install g++``).
-    """
+    """The C++ compiler torch.compile's inductor would use on a CPU (``$CXX``, else g++), or None if there is none."""
     import torch._inductor.config as inductor_config
 
     names = inductor_config.cpp.cxx if isinstance(inductor_config.cpp.cxx, tuple) else (inductor_config.cpp.cxx,)
@@ -88,16 +86,31 @@ def cxx_compiler() -> str | None:
     return None
 
 
-def _require_cxx_compiler() -> None:
+def missing_build_tools() -> list[str]:
+    """What torch.compile's inductor needs on a CPU and this machine lacks: a C++ compiler, Python's C headers.
+
+    Inductor writes C++ for the model, including ``Python.h``, and builds it. A minimal Raspberry Pi OS has neither
+    (``sudo apt install g++ python3-dev``).
+    """
+    missing = []
     if cxx_compiler() is None:
-        raise Unavailable("torch.compile needs a C++ compiler (g++ or $CXX) and none was found; "
-                          "sudo apt install g++")
+        missing.append("a C++ compiler (g++ or $CXX)")
+    if not os.path.isfile(os.path.join(sysconfig.get_paths()["include"], "Python.h")):
+        missing.append("Python's C headers (Python.h)")
+    return missing
+
+
+def _require_build_tools() -> None:
+    missing = missing_build_tools()
+    if missing:
+        raise Unavailable(f"torch.compile builds C++ and needs {' and '.join(missing)}, not found here; "
+                          "sudo apt install g++ python3-dev")
 
 
 def _compile(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
     import torch._inductor.config as inductor_config
 
-    _require_cxx_compiler()
+    _require_build_tools()
     folded = fold_batch_norm(model).to(memory_format=torch.channels_last)
     compiled = torch.compile(folded)
     # Freezing turns the weights into constants the compiler can pre-pack and fold (inference only).
@@ -121,7 +134,7 @@ def _int8(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) ->
         # installed, but made for another torch (each torchao release supports a few torch releases)
         raise Unavailable(f"torchao is installed but does not import with torch {torch.__version__} ({error}); "
                           "install the torchao release made for this torch") from error
-    _require_cxx_compiler()
+    _require_build_tools()
     if platform.machine() in ("aarch64", "arm64"):
         from torchao.quantization.pt2e.quantizer.arm_inductor_quantizer import (
             ArmInductorQuantizer as Quantizer,

@@ -3,6 +3,7 @@
 import importlib.util
 import platform
 import sys
+import sysconfig
 
 import pytest
 import torch
@@ -40,7 +41,7 @@ def test_path_matches_eager_fp32(trained, name):
         if name == "int8_qnnpack" and platform.machine() not in ("aarch64", "arm64"):
             assert "Arm" in str(why)
             pytest.skip(f"{name}: {why}")
-        if name in ("compile", "int8") and inference.cxx_compiler() is None:
+        if name in ("compile", "int8") and inference.missing_build_tools():
             pytest.skip(f"{name}: {why}")
         if any(importlib.util.find_spec(m) is None for m in OPTIONAL.get(name, ())):
             pytest.skip(f"{name}: {why}")
@@ -70,12 +71,23 @@ def test_unknown_path_says_which_exist():
         inference.prepare("tensorrt", mc.MobileNetV1(0.25, 32, 10), torch.zeros(1, 3, 32, 32))
 
 
-def test_compile_without_a_compiler_says_so(monkeypatch):
+def test_compile_without_a_compiler_says_so():
     import torch._inductor.config as inductor_config
 
-    monkeypatch.setattr(inductor_config.cpp, "cxx", (None, "no-such-compiler++"))
-    assert inference.cxx_compiler() is None
-    with pytest.raises(inference.Unavailable, match="C\\+\\+ compiler.*apt install g\\+\\+"):
+    # torch's own patch: monkeypatch's undo would delete the setting, which hides it from inductor for good
+    with inductor_config.patch({"cpp.cxx": (None, "no-such-compiler++")}):
+        assert inference.cxx_compiler() is None
+        with pytest.raises(inference.Unavailable, match=r"C\+\+ compiler.*apt install g\+\+ python3-dev"):
+            inference.prepare("compile", mc.MobileNetV1(0.25, 32, 10), torch.zeros(1, 3, 32, 32))
+    assert inference.cxx_compiler() is not None
+
+
+def test_compile_without_python_headers_says_so(monkeypatch, tmp_path):
+    # Found on Debian arm64: with g++ but without python3-dev, inductor fails to build its Python.h wrapper.
+    paths = sysconfig.get_paths()
+    monkeypatch.setattr(sysconfig, "get_paths", lambda *a, **k: {**paths, "include": str(tmp_path)})
+    assert inference.missing_build_tools() == ["Python's C headers (Python.h)"]
+    with pytest.raises(inference.Unavailable, match=r"Python.h.*python3-dev"):
         inference.prepare("compile", mc.MobileNetV1(0.25, 32, 10), torch.zeros(1, 3, 32, 32))
 
 
