@@ -35,7 +35,6 @@ torch.manual_seed(0)
 
 # 1. Latency of every path, one run, same model and input.
 model = mc.from_name(args.model).eval()
-x = torch.randn(args.batch, 3, model.resolution, model.resolution)
 median, skipped = {}, {}
 for name in inference.PATHS:
     try:
@@ -70,8 +69,8 @@ small = mc.MobileNetV1(config["alpha"], config["resolution"], config["num_classe
                        in_channels=config["in_channels"], small_input=config["small_input"])
 small.load_state_dict(state["model"])
 small.eval()
-train_images = data.loaders(splits, small.resolution, augment=False)[0].dataset.images
-_, test_loader = data.loaders(splits, small.resolution, augment=False)
+train_loader, test_loader = data.loaders(splits, small.resolution, augment=False)
+train_images = train_loader.dataset.images
 test_images = test_loader.dataset.images  # all 10,000, normalised as in training
 # calibrate on 500 training images, never on the images the agreement is measured on
 calibration = train_images[torch.randperm(len(train_images), generator=torch.Generator().manual_seed(0))[:500]]

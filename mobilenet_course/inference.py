@@ -80,10 +80,8 @@ def cxx_compiler() -> str | None:
     import torch._inductor.config as inductor_config
 
     names = inductor_config.cpp.cxx if isinstance(inductor_config.cpp.cxx, tuple) else (inductor_config.cpp.cxx,)
-    for name in names:
-        if name and shutil.which(name):
-            return shutil.which(name)
-    return None
+    found = [shutil.which(name) for name in names if name]
+    return next((path for path in found if path), None)
 
 
 def missing_build_tools() -> list[str]:
@@ -107,21 +105,29 @@ def _require_build_tools() -> None:
                           "sudo apt install g++ python3-dev")
 
 
-def _compile(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+def _compiled_frozen(module: nn.Module, example: torch.Tensor,
+                     memory_format: torch.memory_format = torch.contiguous_format) -> Callable[[torch.Tensor], torch.Tensor]:
+    """``torch.compile(module)`` with freezing, compiled now on ``example`` rather than in the first timed call.
+
+    Freezing turns the weights into constants the compiler can pre-pack and fold (inference only).
+    """
     import torch._inductor.config as inductor_config
 
-    _require_build_tools()
-    folded = fold_batch_norm(model).to(memory_format=torch.channels_last)
-    compiled = torch.compile(folded)
-    # Freezing turns the weights into constants the compiler can pre-pack and fold (inference only).
-    with inductor_config.patch(freezing=True), torch.no_grad():
-        compiled(example.contiguous(memory_format=torch.channels_last))
+    compiled = torch.compile(module)
 
     def run(x: torch.Tensor) -> torch.Tensor:
         with inductor_config.patch(freezing=True):
-            return compiled(x.contiguous(memory_format=torch.channels_last))
+            return compiled(x.contiguous(memory_format=memory_format))
 
+    with torch.no_grad():
+        run(example)
     return run
+
+
+def _compile(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    _require_build_tools()
+    folded = fold_batch_norm(model).to(memory_format=torch.channels_last)
+    return _compiled_frozen(folded, example, torch.channels_last)
 
 
 def _int8(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -145,26 +151,14 @@ def _int8(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) ->
             X86InductorQuantizer as Quantizer,
             get_default_x86_inductor_quantization_config as default_config,
         )
-    import torch._inductor.config as inductor_config
-
     model = copy.deepcopy(model).eval()
-    batch = example
-    exported = torch.export.export(model, (batch,)).module()
+    exported = torch.export.export(model, (example,)).module()
     prepared = prepare_pt2e(exported, Quantizer().set_global(default_config()))
     with torch.no_grad():  # the exported graph takes batches of the example's size only
-        for chunk in calibration.split(batch.shape[0]):
-            if chunk.shape[0] == batch.shape[0]:
+        for chunk in calibration.split(example.shape[0]):
+            if chunk.shape[0] == example.shape[0]:
                 prepared(chunk)
-    converted = convert_pt2e(prepared)
-    compiled = torch.compile(converted)
-    with inductor_config.patch(freezing=True), torch.no_grad():
-        compiled(batch)
-
-    def run(x: torch.Tensor) -> torch.Tensor:
-        with inductor_config.patch(freezing=True):
-            return compiled(x)
-
-    return run
+    return _compiled_frozen(convert_pt2e(prepared), example)
 
 
 def _int8_qnnpack(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
