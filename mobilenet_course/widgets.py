@@ -21,15 +21,15 @@ from .model import REFERENCE_RESOLUTION
 __all__ = ["CostExplorer", "BudgetPicker", "ALPHA_RANGE", "RESOLUTION_RANGE"]
 
 STATIC = Path(__file__).parent / "static"
+ALPHA_RANGE = (0.25, 1.0)
+"""The explorer's alpha slider: the paper's range, in steps of 0.01."""
+RESOLUTION_RANGE = (32, 320)
+"""The explorer's resolution slider, in pixels (steps of 1; buttons for 224, 192, 160 and 128)."""
 
 
 def _module(name: str) -> str:
     """A widget's JavaScript module: the shared helpers, then the widget's own file."""
     return (STATIC / "common.js").read_text() + "\n" + (STATIC / name).read_text()
-ALPHA_RANGE = (0.25, 1.0)
-"""The explorer's alpha slider: the paper's range, in steps of 0.01."""
-RESOLUTION_RANGE = (32, 320)
-"""The explorer's resolution slider, in pixels (steps of 1; buttons for 224, 192, 160 and 128)."""
 
 
 class CostExplorer(anywidget.AnyWidget):
