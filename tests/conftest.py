@@ -1,6 +1,19 @@
 import pytest
+import torch
 
 from book import SITE, build_site
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``cuda`` skip, with the reason, on a machine without a CUDA GPU (CI has none; Colab's GPU does)."""
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA GPU (torch.cuda.is_available() is false)")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(skip)
+
+
 
 
 @pytest.fixture(scope="session")
