@@ -13,9 +13,6 @@ def pytest_collection_modifyitems(config, items):
         if "cuda" in item.keywords:
             item.add_marker(skip)
 
-
-
-
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
     """The book built once per test session from the notebooks' stored outputs, warnings as errors."""
