@@ -1,6 +1,9 @@
 """Widget logic in Python: what the cost explorer and the budget picker show for given settings."""
 
 import itertools
+import json
+import shutil
+import subprocess
 
 import pytest
 import traitlets
@@ -50,15 +53,57 @@ def test_explorer_hands_the_browser_the_layer_table():
     assert "export function familyCosts" in state["_esm"]
 
 
-@pytest.mark.parametrize("budget", [dict(max_mult_adds_m=100, max_size_mb=6), dict(max_mult_adds_m=300),
-                                    dict(max_size_mb=2), dict()])
+BUDGETS = [dict(max_mult_adds_m=100, max_size_mb=6), dict(max_mult_adds_m=300), dict(max_size_mb=2), dict(),
+           dict(max_mult_adds_m=200, max_size_mb=3)]
+
+
+def best_by_hand(models, max_mult_adds_m=None, max_size_mb=None, max_latency_ms=None):
+    """The rule the picker claims, written out independently: highest top-1 within every budget, ties to the cheaper."""
+    best = None
+    for m in models:
+        if max_mult_adds_m is not None and m.mult_adds > max_mult_adds_m * 1e6:
+            continue
+        if max_size_mb is not None and m.params * 4 / 1e6 > max_size_mb:
+            continue
+        if max_latency_ms is not None and m.latency_ms > max_latency_ms:
+            continue
+        if best is None or m.top1 > best.top1 or (m.top1 == best.top1 and m.mult_adds < best.mult_adds):
+            best = m
+    return best
+
+
+@pytest.mark.parametrize("budget", BUDGETS)
 def test_budget_picker_shows_the_best_model(budget):
     picker = BudgetPicker(**budget)
-    expected = family.pick(family.grid(), max_mult_adds=budget.get("max_mult_adds_m", 0) * 1e6 or None,
-                           max_size_mb=budget.get("max_size_mb"))
-    assert picker.best() == expected
+    assert picker.best() == best_by_hand(family.grid(), **budget)
     if not budget:
         assert picker.best().name == "1.0-MobileNet-224"
+    if budget == dict(max_size_mb=2):  # 2 MB of fp32 weights: at most 500,000 parameters
+        assert picker.best().params * 4 <= 2e6
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js (make setup installs it)")
+def test_budget_picker_javascript_picks_what_python_picks(tmp_path):
+    # The static book runs the JavaScript pick, not Python's: both must choose the same model for every budget.
+    picker = BudgetPicker()
+    (tmp_path / "picker.mjs").write_text(picker._esm)
+    budgets = BUDGETS + [dict(max_mult_adds_m=1)]
+    script = f"""
+import {{ pick }} from "./picker.mjs";
+const models = {json.dumps(picker.models)};
+const budgets = {json.dumps(budgets)};
+const names = budgets.map((b) => {{
+  const r = pick(models, b.max_mult_adds_m == null ? null : b.max_mult_adds_m * 1e6, b.max_size_mb ?? null, null);
+  return r.best ? r.best.name : null;
+}});
+console.log(JSON.stringify(names));
+"""
+    (tmp_path / "run.mjs").write_text(script)
+    result = subprocess.run(["node", "run.mjs"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    expected = [getattr(best_by_hand(family.grid(), **b), "name", None) for b in budgets]
+    assert json.loads(result.stdout) == expected
+    assert expected[-1] is None, "a 1 million mult-adds budget fits nothing"
 
 
 def test_budget_picker_with_latency_table():
@@ -66,7 +111,7 @@ def test_budget_picker_with_latency_table():
     picker = BudgetPicker(max_latency_ms=10, max_size_mb=5, latencies=latencies)
     best = picker.best()
     assert best.latency_ms <= 10 and best.size_mb <= 5
-    assert best == family.pick(family.grid(latencies), max_latency_ms=10, max_size_mb=5)
+    assert best == best_by_hand(family.grid(latencies), max_latency_ms=10, max_size_mb=5)
     with pytest.raises(ValueError, match="needs a latency table"):
         BudgetPicker(max_latency_ms=10)
 
