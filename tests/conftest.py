@@ -5,12 +5,13 @@ from book import SITE, build_site
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked ``cuda`` skip, with the reason, on a machine without a CUDA GPU (CI has none; Colab's GPU does)."""
-    if torch.cuda.is_available():
-        return
+    """Tests that need the built book or a browser are ``slow``; tests marked ``cuda`` skip, with the reason, on a
+    machine without a CUDA GPU (CI has none; Colab's GPU runtime does)."""
     skip = pytest.mark.skip(reason="needs a CUDA GPU (torch.cuda.is_available() is false)")
     for item in items:
-        if "cuda" in item.keywords:
+        if {"site", "browser"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+        if "cuda" in item.keywords and not torch.cuda.is_available():
             item.add_marker(skip)
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,12 @@
 """The published book: it builds with warnings as errors, every page of the toc has its HTML, nothing is external."""
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
+import yaml
 
 from book import ROOT, toc_pages
 
@@ -38,3 +42,44 @@ CHAPTERS = sorted(str(p.relative_to(ROOT).with_suffix("")) for p in (ROOT / "boo
 def test_chapter_has_colab_launch_link(site, page):
     html = (site / f"{page}.html").read_text()
     assert f"colab.research.google.com/github/mobilenet-course/mobilenet-course/blob/main/{page}.ipynb" in html
+
+
+def tiny_book(folder: Path, code: str) -> None:
+    """A one-notebook book with the course's execution report and a 5-second cell limit."""
+    import nbformat
+
+    (folder / "_config.yml").write_text(yaml.safe_dump({
+        "title": "tiny", "execute": {"execute_notebooks": "cache", "timeout": 5},
+        "sphinx": {"local_extensions": {"execution_report": str(ROOT / "book" / "_ext")},
+                   "config": {"nb_execution_show_tb": True}}}))  # as the course's _config.yml
+    (folder / "_toc.yml").write_text("format: jb-book\nroot: chapter\n")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Chapter"),
+                                               nbformat.v4.new_code_cell(code)])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, folder / "chapter.ipynb")
+
+
+def jupyter_book_build(folder: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).with_name("jupyter-book")), "build", str(folder), "-W"],
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_build_prints_each_notebooks_time_and_uses_the_cache(tmp_path):
+    tiny_book(tmp_path, "print(6 * 7)")
+    first = jupyter_book_build(tmp_path)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert re.search(r"chapter\s+[\d.]+\s+executed in this build", first.stdout), first.stdout[-3000:]
+    second = jupyter_book_build(tmp_path)
+    assert re.search(r"chapter\s+[\d.]+\s+from the execution cache", second.stdout), second.stdout[-3000:]
+
+
+@pytest.mark.slow
+def test_cell_timeout_names_the_notebook_the_cell_and_what_to_do(tmp_path):
+    tiny_book(tmp_path, "import time\ntime.sleep(60)  # a cell too slow for the limit")
+    result = jupyter_book_build(tmp_path)
+    assert result.returncode != 0
+    out = result.stdout + result.stderr
+    assert "A notebook cell ran past the execution time limit." in out, out[-3000:]
+    assert "chapter.ipynb" in out and "time.sleep(60)  # a cell too slow for the limit" in out, out[-3000:]
+    assert "raise `execute: timeout`" in out and "make book" in out

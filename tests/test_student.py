@@ -58,6 +58,7 @@ def test_copy_refuses_to_overwrite_the_book():
         student.make_copy(ROOT, ROOT / "book" / "student", student=True)
 
 
+@pytest.mark.slow
 def test_student_edition_builds(editions):
     student_dir, _ = editions
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
