@@ -1,6 +1,7 @@
 # Two entry points, both working on a fresh Debian machine (they install what they need):
 #   make book   set up, execute every notebook and build the site into _build/html
 #   make test   set up and run every test (unit, strict nbval, book build with -W, real-browser checks)
+#   make quick  set up and run the tests not marked slow (under 2 minutes)
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -14,7 +15,7 @@ APT_NEEDS := /usr/bin/chromium:chromium /usr/bin/chromedriver:chromium-driver \
 export OMP_NUM_THREADS ?= 2
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup system book test clean
+.PHONY: setup system book test quick clean
 
 system:
 	@missing=$$(for need in $(APT_NEEDS); do [ -e "$${need%%:*}" ] || echo "$${need#*:}"; done); \
@@ -34,12 +35,17 @@ $(VENV)/.installed: pyproject.toml package.json
 
 setup: system $(VENV)/.installed
 
+# Notebooks run through Jupyter Book's execution cache: a second build re-executes only the notebooks that changed.
+# Each notebook's execution time is printed at the end (book/_ext/execution_report.py).
 book: setup
 	$(VENV)/bin/jupyter-book build . -W --builder html
 	@echo "The book is in _build/html/index.html"
 
 test: setup
-	$(PY) -m pytest --nbval --nbval-sanitize-with tests/sanitize.cfg tests book
+	$(PY) -m pytest --nbval --nbval-sanitize-with tests/sanitize.cfg --durations=15 tests book
+
+quick: setup
+	$(PY) -m pytest -m "not slow" --durations=10 tests
 
 clean:
 	rm -rf _build $(VENV) node_modules
