@@ -146,14 +146,16 @@ def matmul_peak(threads: int | None = None, seconds: float = 0.5) -> float:
 
 def benchmark(model: torch.nn.Module, *, path: str = "eager", batch: int = 1, threads: int | None = None,
               warmup: int = 10, runs: int = 30, min_time_s: float = 1.0) -> dict[str, object]:
-    """Median latency of ``model`` run through inference ``path``, as a result row (a dict for JSON or CSV).
+    """Median latency of ``model`` through inference ``path`` on the CPU, as a result row (a dict for JSON or CSV).
 
     Parameters
     ----------
     model : MobileNetV1 or a variant
-        The model (its ``in_channels`` and ``resolution`` give the input).
+        The model (its ``in_channels`` and ``resolution`` give the input). It may be on any device (CUDA, MPS, CPU)
+        and in either mode: the path runs a CPU copy (:func:`mobilenet_course.inference.cpu_copy`) and leaves the
+        model as it was.
     path : str
-        An inference path of :mod:`mobilenet_course.inference` (``"eager"`` times the model as given). Raises
+        An inference path of :mod:`mobilenet_course.inference` (``"eager"`` times the model as written). Raises
         :class:`mobilenet_course.inference.Unavailable` when the path cannot run on this machine.
     batch : int
         Images per call.
