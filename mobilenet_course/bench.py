@@ -154,8 +154,8 @@ def benchmark(model: torch.nn.Module, *, path: str = "eager", batch: int = 1, th
     ----------
     model : MobileNetV1 or a variant
         The model (its ``in_channels`` and ``resolution`` give the input). It may be on any device (CUDA, MPS, CPU)
-        and in either mode: the path runs a CPU copy (:func:`mobilenet_course.inference.cpu_copy`) and leaves the
-        model as it was.
+        and in either mode: the benchmark times and profiles a CPU copy (:func:`mobilenet_course.inference.cpu_copy`)
+        and leaves the model as it was.
     path : str
         An inference path of :mod:`mobilenet_course.inference` (``"eager"`` times the model as written). Raises
         :class:`mobilenet_course.inference.Unavailable` when the path cannot run on this machine.
@@ -167,17 +167,17 @@ def benchmark(model: torch.nn.Module, *, path: str = "eager", batch: int = 1, th
         Untimed calls first, then at least ``runs`` timed calls and at least ``min_time_s`` seconds of them.
     """
     from .costs import profile
+    from .inference import cpu_copy, prepare
 
     if batch < 1:
         raise ValueError(f"batch must be >= 1, got {batch}")
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    model = cpu_copy(model)  # timed and profiled; the caller's model stays where it is, as it is
     previous = torch.get_num_threads()
     if threads is not None:
-        if threads < 1:
-            raise ValueError(f"threads must be >= 1, got {threads}")
         torch.set_num_threads(threads)
     try:
-        from .inference import prepare
-
         x = torch.randn(batch, model.in_channels, model.resolution, model.resolution)
         run = prepare(path, model, x)
 
