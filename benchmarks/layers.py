@@ -8,11 +8,13 @@ pre-packed weights and its own blocked memory layout (`torch.utils.mkldnn`, the 
 the compiled model's per-call overhead, which would swamp a single layer), and through the `onnxruntime` path of
 `mobilenet_course.inference` (its own kernels, MLAS). One after the other, never in turns: ONNX Runtime's threads spin
 after a call and would slow the next torch call. Prints each layer's median latency and achieved GFLOP/s, the totals
-by kind of layer, and the machine's matmul peak, to show where a whole-model gap comes from. Needs onnxruntime and
-onnxscript (`pip install -e ".[deploy]"`).
+by kind of layer, and the machine's matmul peak, to show where a whole-model gap comes from. Every figure prints with
+three significant digits, so that a small layer's few thousand mult-adds or a slow layer's rate below 1 GFLOP/s never
+shows as 0. Needs onnxruntime and onnxscript (`pip install -e ".[deploy]"`).
 """
 
 import argparse
+import math
 import warnings
 
 import torch
@@ -30,6 +32,14 @@ args = parser.parse_args()
 torch.set_num_threads(args.threads)
 warnings.filterwarnings("ignore", category=UserWarning)
 PATHS = ("oneDNN", "onnxruntime")
+
+
+def significant(value: float, digits: int = 3) -> str:
+    """``value`` with ``digits`` significant digits and no exponent: 0.000485, 0.0760, 12.3, 4812."""
+    if value <= 0:  # never a measured time or rate; shown as it is rather than hidden
+        return f"{value:g}"
+    return f"{value:.{max(0, digits - 1 - math.floor(math.log10(value)))}f}"
+
 
 model = mc.from_name(args.model).eval()
 layers = [m for m in model.modules() if isinstance(m, ConvBNAct)]
@@ -54,14 +64,15 @@ for index, layer in enumerate(layers):
         with torch.no_grad():
             t = bench.time_call(calls[path], warmup=10, runs=args.runs)
         totals[kind, path] = totals.get((kind, path), 0.0) + t.median_ms
-        cells.append(f"{t.median_ms:15.3f} {2 * mult_adds / t.median_ms / 1e6:8.0f}")
+        cells.append(f"{significant(t.median_ms):>15} {significant(2 * mult_adds / t.median_ms / 1e6):>8}")
     shape = "x".join(str(d) for d in x.shape[1:])
-    print(f"{index:5} {kind:10} {shape:>16} {mult_adds / 1e6:11.1f} " + " ".join(cells), flush=True)
+    print(f"{index:5} {kind:10} {shape:>16} {significant(mult_adds / 1e6):>11} " + " ".join(cells), flush=True)
 
 print("\nsum of layer medians, by kind (each layer alone; for ONNX Runtime, conversions at its edges included):")
 for kind in ("full 3x3", "depthwise", "pointwise"):
-    print(f"  {kind:10} " + ", ".join(f"{path} {totals[kind, path]:.2f} ms" for path in PATHS))
-print("  all        " + ", ".join(f"{path} {sum(v for (k, p), v in totals.items() if p == path):.2f} ms" for path in PATHS))
+    print(f"  {kind:10} " + ", ".join(f"{path} {significant(totals[kind, path])} ms" for path in PATHS))
+print("  all        " + ", ".join(f"{path} {significant(sum(v for (k, p), v in totals.items() if p == path))} ms"
+                              for path in PATHS))
 print(f"matmul peak of this machine: {bench.matmul_peak(threads=args.threads):.0f} GFLOP/s fp32 ({args.threads} threads)")
 m = bench.machine()
 print(f"machine: {m['cpu']}, {m['cores']} cores, {m['arch']}, torch {m['torch']}")

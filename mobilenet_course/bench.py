@@ -67,7 +67,9 @@ def time_interleaved(fns: dict[str, Callable[[], object]], *, warmup: int = 5, r
 
 
 def _summarise(times: list[float]) -> Timing:
-    deciles = statistics.quantiles(times, n=10) if len(times) > 1 else [times[0]] * 9
+    # "inclusive": deciles between the fastest and slowest run. The default ("exclusive") extrapolates beyond them
+    # for a few runs: a p10 below 0 ms from three runs whose spread was large.
+    deciles = statistics.quantiles(times, n=10, method="inclusive") if len(times) > 1 else [times[0]] * 9
     return Timing(statistics.median(times), deciles[0], deciles[-1], len(times))
 
 
@@ -146,14 +148,16 @@ def matmul_peak(threads: int | None = None, seconds: float = 0.5) -> float:
 
 def benchmark(model: torch.nn.Module, *, path: str = "eager", batch: int = 1, threads: int | None = None,
               warmup: int = 10, runs: int = 30, min_time_s: float = 1.0) -> dict[str, object]:
-    """Median latency of ``model`` run through inference ``path``, as a result row (a dict for JSON or CSV).
+    """Median latency of ``model`` through inference ``path`` on the CPU, as a result row (a dict for JSON or CSV).
 
     Parameters
     ----------
     model : MobileNetV1 or a variant
-        The model (its ``in_channels`` and ``resolution`` give the input).
+        The model (its ``in_channels`` and ``resolution`` give the input). It may be on any device (CUDA, MPS, CPU)
+        and in either mode: the benchmark times and profiles a CPU copy (:func:`mobilenet_course.inference.cpu_copy`)
+        and leaves the model as it was.
     path : str
-        An inference path of :mod:`mobilenet_course.inference` (``"eager"`` times the model as given). Raises
+        An inference path of :mod:`mobilenet_course.inference` (``"eager"`` times the model as written). Raises
         :class:`mobilenet_course.inference.Unavailable` when the path cannot run on this machine.
     batch : int
         Images per call.
@@ -163,17 +167,17 @@ def benchmark(model: torch.nn.Module, *, path: str = "eager", batch: int = 1, th
         Untimed calls first, then at least ``runs`` timed calls and at least ``min_time_s`` seconds of them.
     """
     from .costs import profile
+    from .inference import cpu_copy, prepare
 
     if batch < 1:
         raise ValueError(f"batch must be >= 1, got {batch}")
+    if threads is not None and threads < 1:
+        raise ValueError(f"threads must be >= 1, got {threads}")
+    model = cpu_copy(model)  # timed and profiled; the caller's model stays where it is, as it is
     previous = torch.get_num_threads()
     if threads is not None:
-        if threads < 1:
-            raise ValueError(f"threads must be >= 1, got {threads}")
         torch.set_num_threads(threads)
     try:
-        from .inference import prepare
-
         x = torch.randn(batch, model.in_channels, model.resolution, model.resolution)
         run = prepare(path, model, x)
 

@@ -1,8 +1,9 @@
 """Inference paths: ways to run a trained model faster, each checked against eager fp32.
 
-A path turns a model into a callable that takes a batch of images (NCHW float32) and returns logits. Paths that need
-an optional package (onnxruntime, torchao) say why they cannot run instead of failing, so that the benchmark runs on a
-Raspberry Pi with only torch installed.
+A path turns a model into a callable that takes a batch of images (NCHW float32) and returns logits, all on the CPU:
+the model may be on any device (a GPU after training, say), and each path runs a CPU copy of it, leaving the model as
+it was. Paths that need an optional package (onnxruntime, torchao) say why they cannot run instead of failing, so that
+the benchmark runs on a Raspberry Pi with only torch installed.
 
 Book: chapter 8, "Inference paths side by side".
 """
@@ -21,7 +22,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-__all__ = ["Path", "PATHS", "Unavailable", "prepare", "available_paths", "cxx_compiler", "missing_build_tools"]
+__all__ = ["Path", "PATHS", "Unavailable", "prepare", "available_paths", "cpu_copy", "cxx_compiler",
+           "missing_build_tools"]
 
 
 class Unavailable(RuntimeError):
@@ -30,7 +32,11 @@ class Unavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Path:
-    """An inference path: its name, what it does, how to build it, and its tolerance against eager fp32."""
+    """An inference path: its name, what it does, how to build it, and its tolerance against eager fp32.
+
+    ``build(model, example, calibration)`` gets what :func:`prepare` hands it: a private CPU copy of the model in eval
+    mode (:func:`cpu_copy`), which it may change, and CPU tensors.
+    """
 
     name: str
     description: str
@@ -40,12 +46,32 @@ class Path:
     quantized: bool = False
 
 
+def cpu_copy(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` on the CPU, in eval mode and the default (NCHW) memory format: what the CPU paths run.
+
+    The model may be on any device (CUDA, MPS, CPU), in training or eval mode and in either memory format; it is
+    left as it was (device, memory format, mode, parameters and batch-norm statistics). A model that training left
+    on a GPU is copied there first (``copy.deepcopy``), then the copy moves to the CPU.
+
+    Parameters
+    ----------
+    model : nn.Module
+        Any model, such as a :class:`mobilenet_course.MobileNetV1` after :func:`mobilenet_course.train.fit`.
+
+    Returns
+    -------
+    nn.Module
+        The copy, sharing no tensor with ``model``.
+    """
+    return copy.deepcopy(model).to("cpu", memory_format=torch.contiguous_format).eval()
+
+
 def _eager(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
-    return model.eval()
+    return model
 
 
 def _channels_last(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
-    fast = copy.deepcopy(model).eval().to(memory_format=torch.channels_last)
+    fast = model.to(memory_format=torch.channels_last)
 
     def run(x: torch.Tensor) -> torch.Tensor:
         return fast(x.contiguous(memory_format=torch.channels_last))
@@ -54,7 +80,8 @@ def _channels_last(model: nn.Module, example: torch.Tensor, calibration: torch.T
 
 
 def fold_batch_norm(model: nn.Module) -> nn.Module:
-    """A copy of ``model`` (in eval mode) with every batch norm folded into the convolution before it.
+    """A copy of ``model`` (in eval mode, on the model's device) with every batch norm folded into the convolution
+    before it; ``model`` itself is left as it was.
 
     In inference, ``BN(conv(x)) = gamma (W x - mu) / sigma + beta`` is itself a convolution with weights
     ``gamma W / sigma`` and bias ``beta - gamma mu / sigma``: one layer fewer to run, the same output.
@@ -151,7 +178,6 @@ def _int8(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) ->
             X86InductorQuantizer as Quantizer,
             get_default_x86_inductor_quantization_config as default_config,
         )
-    model = copy.deepcopy(model).eval()
     exported = torch.export.export(model, (example,)).module()
     prepared = prepare_pt2e(exported, Quantizer().set_global(default_config()))
     with torch.no_grad():  # the exported graph takes batches of the example's size only
@@ -168,11 +194,10 @@ def _int8_qnnpack(model: nn.Module, example: torch.Tensor, calibration: torch.Te
     from torch.ao import quantization as tq
 
     torch.backends.quantized.engine = "qnnpack"
-    float_model = copy.deepcopy(model).eval()
-    for module in float_model.modules():  # fuse conv + BN + ReLU triples
+    for module in model.modules():  # fuse conv + BN + ReLU triples (in the private copy)
         if isinstance(module, nn.Sequential) and len(module) == 3 and isinstance(module[0], nn.Conv2d):
             tq.fuse_modules(module, [["0", "1", "2"]], inplace=True)
-    wrapped = tq.QuantWrapper(float_model)
+    wrapped = tq.QuantWrapper(model)
     wrapped.qconfig = tq.get_default_qconfig("qnnpack")
     prepared = tq.prepare(wrapped)
     with torch.no_grad():
@@ -192,8 +217,8 @@ def _onnxruntime(model: nn.Module, example: torch.Tensor, calibration: torch.Ten
         raise Unavailable(f"needs onnxscript for torch.onnx.export ({error}); pip install onnxscript") from error
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.onnx")
-        torch.onnx.export(copy.deepcopy(model).eval(), (example,), path, input_names=["images"],
-                          output_names=["logits"], dynamo=True, verbose=False)
+        torch.onnx.export(model, (example,), path, input_names=["images"], output_names=["logits"], dynamo=True,
+                          verbose=False)
         options = ort.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -220,15 +245,37 @@ PATHS: dict[str, Path] = {
 
 def prepare(name: str, model: nn.Module, example: torch.Tensor,
             calibration: torch.Tensor | None = None) -> Callable[[torch.Tensor], torch.Tensor]:
-    """Build path ``name`` for ``model``; raises :class:`Unavailable` if it cannot run here.
+    """Build path ``name`` for ``model``: a function from a CPU batch of images to CPU logits.
 
-    ``example`` is a batch of the shape the path will be called with; int8 paths observe ``calibration`` (real
-    images, ideally a few hundred) to choose their scales, or ``example`` when none is given.
+    Every path is a CPU path. The model may be on any device (CUDA, MPS, CPU) and in either mode: the path runs a
+    CPU copy in eval mode (:func:`cpu_copy`) and leaves the model as it was (device, memory format, mode,
+    parameters).
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`PATHS` (``available_paths()``).
+    model : nn.Module
+        The model to run, on any device.
+    example : torch.Tensor
+        A batch of the shape the path will be called with (NCHW float32; moved to the CPU if it is elsewhere).
+    calibration : torch.Tensor, optional
+        Images the int8 paths observe to choose their scales (real images, ideally a few hundred); default
+        ``example``.
+
+    Raises
+    ------
+    ValueError
+        ``name`` is not a path.
+    Unavailable
+        The path cannot run on this machine (the message says why).
     """
     if name not in PATHS:
         raise ValueError(f"unknown inference path {name!r}; the paths are {', '.join(PATHS)}")
+    example = example.to("cpu")
+    calibration = example if calibration is None else calibration.to("cpu")
     with torch.no_grad():
-        return PATHS[name].build(model, example, example if calibration is None else calibration)
+        return PATHS[name].build(cpu_copy(model), example, calibration)
 
 
 def available_paths() -> list[str]:
