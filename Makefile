@@ -12,7 +12,9 @@ TORCH ?= torch==2.13.0
 APT_NEEDS := /usr/bin/chromium:chromium /usr/bin/chromedriver:chromium-driver \
 	/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz:dataset-fashion-mnist \
 	/usr/bin/node:nodejs /usr/bin/npm:npm
-export OMP_NUM_THREADS ?= 2
+# Two threads, or fewer where fewer CPUs are usable (`taskset -c 0 make book`): more threads than CPUs make OpenMP's
+# threads wait on each other and a training cell runs many times slower.
+export OMP_NUM_THREADS ?= $(shell n=$$(nproc); echo $$(( n < 2 ? n : 2 )))
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: setup system book test quick clean

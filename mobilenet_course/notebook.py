@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import torch
 
-__all__ = ["setup", "in_colab", "glue"]
+__all__ = ["setup", "usable_cpus", "in_colab", "glue"]
 
 
 def in_colab() -> bool:
@@ -27,6 +27,14 @@ def _kernel_shell():
     return shell if shell is not None and getattr(shell, "kernel", None) is not None else None
 
 
+def usable_cpus() -> int:
+    """The CPUs this process may run on: fewer than the machine has under ``taskset``, cgroups or a batch system."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS and Windows have no affinity mask
+        return os.cpu_count() or 1
+
+
 def setup(seed: int = 0, threads: int | None = 2) -> None:
     """Make a notebook deterministic: seed Python, NumPy and torch, fix the CPU thread count, set the plot style.
 
@@ -35,13 +43,15 @@ def setup(seed: int = 0, threads: int | None = 2) -> None:
     seed : int
         Seed for every random number generator.
     threads : int or None
-        Intra-op CPU threads for torch (the course's reference machines have 2 cores); None leaves torch's default.
+        Intra-op CPU threads for torch (the course's reference machines have 2 cores), capped at :func:`usable_cpus`:
+        more threads than CPUs make OpenMP's threads wait on each other, and a cell then runs many times slower.
+        None leaves torch's default.
     """
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
     if threads is not None:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(max(1, min(threads, usable_cpus())))
     torch.use_deterministic_algorithms(True, warn_only=True)
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     import matplotlib
