@@ -15,10 +15,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import operator
 import os
 import pickle
 import tarfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,8 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset
 
 __all__ = ["FASHION_MNIST", "CIFAR10", "DataError", "find_fashion_mnist", "load_fashion_mnist", "load_cifar10",
-           "fetch", "ImageDataset", "loaders", "FASHION_MNIST_CLASSES", "CIFAR10_CLASSES", "cache_dir"]
+           "fetch", "ImageDataset", "pixel_statistics", "loaders", "FASHION_MNIST_CLASSES", "CIFAR10_CLASSES",
+           "cache_dir"]
 
 ENV_DATA = "MOBILENET_COURSE_DATA"
 SYSTEM_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -250,44 +252,102 @@ def load_cifar10(path: str | os.PathLike | None = None, *, download: bool = True
     return out
 
 
+def pixel_statistics(images: torch.Tensor) -> tuple[float, float]:
+    """Mean and standard deviation (unbiased, as ``Tensor.std``) of uint8 images' pixels scaled to [0, 1].
+
+    Computed from the 256-bin histogram of the pixel values, so no float copy of the images is ever made: the
+    statistics of CIFAR-10's 150 million training pixels take a few kilobytes, and are exact to float64.
+    """
+    if images.dtype != torch.uint8:
+        raise ValueError(f"images must be uint8, got {images.dtype}")
+    if images.numel() < 2:
+        raise ValueError(f"the statistics need at least 2 pixels, got {images.numel()}")
+    counts = torch.bincount(images.reshape(-1), minlength=256).double().cpu()
+    values = torch.arange(256, dtype=torch.float64) / 255
+    n = counts.sum()
+    mean = (counts * values).sum() / n
+    var = (counts * (values - mean) ** 2).sum() / (n - 1)
+    return float(mean), float(var.sqrt())
+
+
 class ImageDataset(Dataset):
     """Images as the model wants them: float, normalised, at the model's resolution, lightly augmented if asked.
 
+    The raw uint8 images are kept as they are (``raw``), and every batch is converted when it is drawn: normalised,
+    padded or resized, augmented. Memory therefore stays at the raw data's size at any resolution (CIFAR-10's 50,000
+    training images take 150 MB, where converting them all up front at 224 px would take 30 GB). A DataLoader fetches
+    a whole batch in one call (:meth:`__getitems__`), so the work is a few tensor operations per batch, not per
+    image. On a GPU (:meth:`to`) the batches are made there.
+
     Parameters
     ----------
-    images, labels : tensors
-        uint8 images (N, C, H, W) and int64 labels.
+    images : torch.Tensor
+        uint8 images (N, C, H, W), H == W.
+    labels : torch.Tensor
+        int64 labels (N,).
     resolution : int
-        Output side. Equal to the images' side: unchanged. Up to 4 px larger: zero-padded (28 px Fashion-MNIST in a
-        32 px network). Otherwise resized bilinearly: the resolution multiplier applied to the data.
+        Output side. Equal to the images' side: unchanged. Up to 4 px larger: padded with the background, black
+        (28 px Fashion-MNIST in a 32 px network). Otherwise resized bilinearly, antialiased when shrinking: the
+        resolution multiplier applied to the data.
     augment : bool
-        Random horizontal flips and random crops (shifts of up to 2 px); for training only.
-    mean, std : float
-        Normalisation; defaults are the data set's own pixel statistics.
+        Random horizontal flips (with probability 2/5) and random shifts of up to 2 px in each direction, filled
+        with the background; for training only. The draws come from ``generator``, reseeded by :meth:`set_epoch`.
+    mean, std : float, optional
+        Normalisation; defaults are the images' own pixel statistics (:func:`pixel_statistics`).
+    seed : int
+        Seeds the augmentation until the first :meth:`set_epoch`.
+
+    Examples
+    --------
+    >>> images = torch.zeros(10, 1, 28, 28, dtype=torch.uint8)
+    >>> images[:, :, 10:18, 10:18] = 255
+    >>> dataset = ImageDataset(images, torch.arange(10), 32)
+    >>> x, y = dataset[3]
+    >>> tuple(x.shape), int(y)
+    ((1, 32, 32), 3)
     """
 
     def __init__(self, images: torch.Tensor, labels: torch.Tensor, resolution: int, *, augment: bool = False,
                  mean: float | None = None, std: float | None = None, seed: int = 0) -> None:
-        if images.dtype != torch.uint8 or images.dim() != 4:
-            raise ValueError(f"images must be uint8 of shape (N, C, H, W), got {images.dtype} {tuple(images.shape)}")
+        if not isinstance(images, torch.Tensor) or images.dtype != torch.uint8 or images.dim() != 4 \
+                or images.shape[-1] != images.shape[-2]:
+            raise ValueError("images must be a uint8 tensor of shape (N, C, H, W) with H == W, got "
+                             + (f"{images.dtype} {tuple(images.shape)}" if isinstance(images, torch.Tensor)
+                                else type(images).__name__))
+        if not isinstance(labels, torch.Tensor) or labels.shape != (len(images),):
+            raise ValueError(f"labels must be a tensor of shape ({len(images)},), one per image, got "
+                             + (f"{tuple(labels.shape)}" if isinstance(labels, torch.Tensor)
+                                else type(labels).__name__))
         if resolution < 8:
             raise ValueError(f"resolution must be at least 8 px, got {resolution}")
-        x = images.float() / 255
-        self.mean = float(x.mean()) if mean is None else mean
-        self.std = float(x.std()) if std is None else std
-        x = (x - self.mean) / self.std
-        side = x.shape[-1]
-        if resolution != side:
-            if 0 < resolution - side <= 4:
-                lo = (resolution - side) // 2
-                x = F.pad(x, (lo, resolution - side - lo, lo, resolution - side - lo), value=-self.mean / self.std)
-            else:
-                x = F.interpolate(x, size=(resolution, resolution), mode="bilinear", align_corners=False,
-                                  antialias=resolution < side)
-        self.images, self.labels = x.contiguous(), labels
+        if mean is None or std is None:
+            own_mean, own_std = pixel_statistics(images)
+            mean = own_mean if mean is None else mean
+            std = own_std if std is None else std
+        if not std > 0:
+            raise ValueError(f"std must be positive, got {std} (are all the images one colour?)")
+        self.raw, self.labels = images, labels
+        self.resolution = resolution
         self.augment = augment
-        self.background = -self.mean / self.std
-        self.generator = torch.Generator().manual_seed(seed)
+        self.mean, self.std = float(mean), float(std)
+        # a black pixel, normalised as every pixel is (the padding value)
+        self.background = self._normalise(torch.zeros((), dtype=torch.uint8)).item()
+        self.generator = torch.Generator().manual_seed(seed)  # on the CPU wherever the images are: same draws
+
+    @property
+    def device(self) -> torch.device:
+        """Where the images are, and so where batches are made."""
+        return self.raw.device
+
+    def to(self, device: torch.device | str) -> ImageDataset:
+        """Move the raw images and labels to ``device`` (in place; returns the data set).
+
+        On a GPU the batches are then made there, and the training loop copies nothing per batch. Read such a data
+        set with a DataLoader that has ``num_workers=0`` and ``pin_memory=False`` (the defaults): worker processes
+        cannot use CUDA tensors, and only CPU tensors can be pinned.
+        """
+        self.raw, self.labels = self.raw.to(device), self.labels.to(device)
+        return self
 
     def set_epoch(self, epoch: int, seed: int = 0) -> None:
         """Reseed the augmentation for ``epoch``, so that a resumed run draws the same augmentations."""
@@ -297,23 +357,107 @@ class ImageDataset(Dataset):
         return len(self.labels)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
-        x = self.images[i]
-        if self.augment:
-            flip, dx, dy = torch.randint(0, 5, (3,), generator=self.generator).tolist()
-            if flip % 2:
-                x = x.flip(-1)
-            if dx != 2 or dy != 2:  # shift by (dx - 2, dy - 2) pixels, filling with the background
-                padded = F.pad(x, (2, 2, 2, 2), value=self.background)
-                x = padded[:, dy:dy + x.shape[-2], dx:dx + x.shape[-1]]
-        return x, self.labels[i]
+        """Image ``i`` as the model sees it, float (C, R, R) with R the resolution, and its label."""
+        try:
+            i = operator.index(i)
+        except TypeError:
+            raise TypeError(f"an ImageDataset is indexed by one int, got {type(i).__name__}; for many images use "
+                            "__getitems__(indices) or a DataLoader") from None
+        if not -len(self) <= i < len(self):
+            raise IndexError(f"index {i} is out of range for {len(self)} images")
+        x, y = self.batch([i])
+        return x[0], y[0]
+
+    def __getitems__(self, indices: list[int]) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The images and labels at ``indices``, made as one batch; a DataLoader calls this once per batch.
+
+        Returns a list of ``(x, y)`` pairs, as PyTorch's ``Dataset.__getitems__`` protocol asks, so any collate
+        function works; the default one stacks them back into a batch.
+        """
+        x, y = self.batch(indices)
+        return list(zip(x.unbind(0), y.unbind(0)))
+
+    def batch(self, indices: Sequence[int] | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The images at ``indices`` as one float tensor (n, C, R, R), and their labels (n,).
+
+        The images are augmented if the data set augments (``augment``), drawing from its generator.
+        """
+        index = torch.as_tensor(indices, dtype=torch.long, device=self.device)
+        return self.transform(self.raw[index]), self.labels[index]
+
+    @property
+    def images(self) -> torch.Tensor:
+        """Every image as the model sees it, never augmented: float (N, C, R, R), made on each access.
+
+        This takes N x C x R x R x 4 bytes (188 MB for Fashion-MNIST's training split at 28 px, but 30 GB for
+        CIFAR-10's at 224 px): use it for small splits; training reads batches.
+        """
+        c, r = self.raw.shape[1], self.resolution
+        out = torch.empty((len(self), c, r, r), dtype=torch.float32, device=self.device)
+        for start in range(0, len(self), 1024):
+            out[start:start + 1024] = self.transform(self.raw[start:start + 1024], augment=False)
+        return out
+
+    def transform(self, raw: torch.Tensor, augment: bool | None = None) -> torch.Tensor:
+        """uint8 images (n, C, H, W) to the model's input: padded or resized, augmented, normalised.
+
+        ``augment`` defaults to the data set's own setting; each augmented image takes three draws from
+        ``generator``, in order, so a batch draws what its images would draw one at a time. Where the images are
+        padded, padding and shifts move the uint8 pixels (a quarter of the bytes of floats: one pad, one gather)
+        before they are normalised; the result is the same, to the bit, as normalising first and padding with the
+        normalised black, ``background``.
+        """
+        augment = self.augment if augment is None else augment
+        side, r = raw.shape[-1], self.resolution
+        grow = r - side
+        if 0 <= grow <= 4:  # padded (or unchanged): all geometry on the uint8 pixels, black = 0
+            lo, hi = grow // 2, grow - grow // 2
+            if augment:  # room for the shift as well
+                return self._normalise(self._flip_and_shift(F.pad(raw, (lo + 2, hi + 2, lo + 2, hi + 2))))
+            return self._normalise(F.pad(raw, (lo, hi, lo, hi)) if grow else raw)
+        x = F.interpolate(self._normalise(raw), size=(r, r), mode="bilinear", align_corners=False,
+                          antialias=r < side)
+        return self._flip_and_shift(F.pad(x, (2, 2, 2, 2), value=self.background)) if augment else x
+
+    def _normalise(self, raw: torch.Tensor) -> torch.Tensor:
+        return (raw.float() / 255 - self.mean) / self.std
+
+    def _flip_and_shift(self, padded: torch.Tensor) -> torch.Tensor:
+        """Crop (n, C, R + 4, R + 4) images to R: a flip (draw 0 odd) and a shift by (draw 1 - 2, draw 2 - 2) px."""
+        n, c, w = len(padded), padded.shape[1], padded.shape[-1]
+        r = w - 4
+        flip, dx, dy = torch.randint(0, 5, (n, 3), generator=self.generator).to(padded.device).unbind(1)
+        steps = torch.arange(r, device=padded.device)
+        rows = dy[:, None] + steps
+        # flipping then shifting: output column j is column w - 1 - (dx + j) of the padded, unflipped image
+        cols = torch.where((flip % 2 == 1)[:, None], w - 1 - dx[:, None] - steps, dx[:, None] + steps)
+        index = (rows[:, :, None] * w + cols[:, None, :]).view(n, 1, r * r).expand(n, c, r * r)
+        return padded.reshape(n, c, w * w).gather(2, index).view(n, c, r, r)
 
 
 def loaders(splits: Mapping[str, tuple[torch.Tensor, torch.Tensor]], resolution: int, *, batch_size: int = 128,
             augment: bool = True, subset: int | None = None, seed: int = 0) -> tuple[DataLoader, DataLoader]:
     """Training and test DataLoaders for a model of ``resolution`` px (test data is never augmented).
 
-    ``subset`` keeps the first N training images (a fixed, class-balanced enough prefix) for quick runs.
-    The training order is drawn from a generator that :func:`mobilenet_course.train.fit` reseeds every epoch.
+    Both hold :class:`ImageDataset` s, which keep the uint8 images and make each batch as it is drawn, in this
+    process (no worker processes, no pinned memory): so :func:`mobilenet_course.train.fit` can move the data to a
+    GPU once and make the batches there.
+
+    Parameters
+    ----------
+    splits : mapping
+        ``{"train": (images, labels), "test": (images, labels)}``, uint8 images (N, C, H, W), as
+        :func:`load_fashion_mnist` and :func:`load_cifar10` return them.
+    resolution : int
+        The model's input side; see :class:`ImageDataset` for the padding and resizing rule.
+    batch_size : int
+        Of the training loader; the test loader reads 512 images at a time.
+    augment : bool
+        Flip and shift the training images.
+    subset : int, optional
+        Keep the first N training images (a fixed, class-balanced enough prefix) for quick runs.
+    seed : int
+        Seeds the training order and the augmentation; :func:`mobilenet_course.train.fit` reseeds both every epoch.
     """
     train_images, train_labels = splits["train"]
     if subset is not None:

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from .data import ImageDataset
 from .files import atomic_write
 
 __all__ = ["EpochStats", "History", "fit", "evaluate", "pick_device", "save_checkpoint", "load_checkpoint",
@@ -156,6 +157,14 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, 
         on_epoch: Callable[[History], None] | None = None) -> History:
     """Train ``model`` with AdamW and a one-cycle learning-rate schedule; evaluate after every epoch.
 
+    The model is trained in place on the training device and stays there: after training on a GPU, ``model.cpu()``
+    brings it back (for saving it, exporting it, or running it beside CPU tensors). On CUDA, the loaders' data sets
+    (:class:`~mobilenet_course.data.ImageDataset`, read by a DataLoader with ``num_workers=0`` and without
+    ``pin_memory``, as :func:`~mobilenet_course.data.loaders` makes them) are moved to the GPU once, before the first
+    epoch: every batch is then indexed, padded or resized and augmented there, and an epoch is bound by the model's
+    compute, not by copying images. They stay on the GPU too (``loader.dataset.to("cpu")`` brings one back). On the
+    CPU and on Apple's MPS the data sets stay where they are, and each batch is moved to the device as it comes.
+
     Parameters
     ----------
     epochs, lr, weight_decay, label_smoothing
@@ -174,12 +183,21 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, 
         tqdm progress bars (notebook or terminal).
     on_epoch : callable, optional
         Called with the history after every epoch (the training widget draws its curve with it).
+
+    Returns
+    -------
+    History
+        One row per epoch, including those of a resumed checkpoint.
     """
     from tqdm.auto import tqdm
 
     dev = pick_device(device)
     channels_last = dev.type == "cpu" if channels_last is None else channels_last
     model.to(dev)
+    if dev.type == "cuda":
+        for loader in (train_loader, test_loader):
+            if isinstance(loader.dataset, ImageDataset) and loader.num_workers == 0 and not loader.pin_memory:
+                loader.dataset.to(dev)
     if channels_last:
         model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
@@ -208,7 +226,7 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, 
         began, loss_sum, correct, count = time.perf_counter(), 0.0, 0, 0
         bar = tqdm(train_loader, desc=f"epoch {epoch + 1}/{epochs}", disable=not progress, leave=False)
         for x, y in bar:
-            x, y = x.to(dev), y.to(dev)
+            x, y = x.to(dev), y.to(dev)  # no copy when the data set is on the device already
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
             logits = model(x)

@@ -4,9 +4,20 @@ import json
 
 import pytest
 import torch
+from torch.utils.data import DataLoader
 
 import mobilenet_course as mc
 from mobilenet_course import cli, data, train
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Train on one thread: for these tiny models two threads' hand-offs cost more than they gain (several times
+    more on a busy machine), and the tests check determinism, not speed."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def tiny_data(n_train=384, n_test=64):
@@ -18,11 +29,12 @@ def tiny_data(n_train=384, n_test=64):
     return {"train": (images[:n_train], labels[:n_train]), "test": (images[n_train:], labels[n_train:])}
 
 
-def run(epochs, checkpoint=None, resume=False, stop_after=None):
+def run(epochs, checkpoint=None, resume=False, stop_after=None, n_train=384):
+    """Train the smallest model on ``tiny_data``; returns the model, its history and the two loaders."""
     torch.manual_seed(0)
     model = mc.MobileNetV1(0.25, 28, 10, in_channels=1, small_input=True)
     # No augmentation: shifts of 2 px would blur classes that differ by 2 rows.
-    train_loader, test_loader = data.loaders(tiny_data(), 28, batch_size=32, seed=5, augment=False)
+    train_loader, test_loader = data.loaders(tiny_data(n_train), 28, batch_size=32, seed=5, augment=False)
     history = train.History()
 
     def stop(h):
@@ -34,23 +46,44 @@ def run(epochs, checkpoint=None, resume=False, stop_after=None):
                             checkpoint=checkpoint, resume=resume, progress=False, on_epoch=stop)
     except KeyboardInterrupt:
         pass
-    return model, history
+    return model, history, (train_loader, test_loader)
 
 
 def test_training_learns_and_records_history():
     # On 48 steps of a toy task, batch norm's running statistics lag far behind the weights, so test accuracy says
     # little here; that the loop learns shows in the training accuracy (chance is 0.1). The chapter 7 notebook
     # asserts test accuracy on real Fashion-MNIST.
-    model, history = run(4)
-    assert len(history.epochs) == 4 and history.epochs[-1].epoch == 4
+    model, history, loaders = run(4)
+    assert len(history.epochs) == 4 and [e.epoch for e in history.epochs] == [1, 2, 3, 4]
     assert history.epochs[-1].train_accuracy > 0.9, history.to_dicts()
     assert history.epochs[-1].train_loss < history.epochs[0].train_loss / 2
-    assert history.plot() is not None
+    # on the CPU nothing moves but the batches: the data sets stay where they were
+    assert all(loader.dataset.device.type == "cpu" for loader in loaders)
+    assert all(p.device.type == "cpu" for p in model.parameters())
+
+
+def test_history_plot_draws_the_history():
+    import matplotlib.pyplot as plt
+
+    history = train.History([train.EpochStats(1, 2.0, 0.30, 2.2, 0.25, 3.0, 0.004),
+                             train.EpochStats(2, 1.5, 0.55, 1.7, 0.50, 3.0, 0.002),
+                             train.EpochStats(3, 1.0, 0.80, 1.4, 0.70, 3.0, 0.0)])
+    fig = history.plot()
+    try:
+        loss, accuracy = fig.axes
+        assert (loss.get_ylabel(), accuracy.get_ylabel()) == ("loss", "accuracy (%)")
+        drawn = {(ax.get_ylabel(), line.get_label()): (list(line.get_xdata()), list(line.get_ydata()))
+                 for ax in fig.axes for line in ax.get_lines()}
+        assert drawn == {("loss", "train"): ([1, 2, 3], [2.0, 1.5, 1.0]),
+                         ("loss", "test"): ([1, 2, 3], [2.2, 1.7, 1.4]),
+                         ("accuracy (%)", "train"): ([1, 2, 3], [100 * 0.30, 100 * 0.55, 100 * 0.80]),
+                         ("accuracy (%)", "test"): ([1, 2, 3], [100 * 0.25, 100 * 0.50, 100 * 0.70])}
+    finally:
+        plt.close(fig)
 
 
 def test_evaluate_matches_a_direct_computation():
-    model, _ = run(1)
-    _, test_loader = data.loaders(tiny_data(), 28, batch_size=32, augment=False)
+    model, _, (_, test_loader) = run(1, n_train=64)
     loss, accuracy = train.evaluate(model, test_loader)
     x = torch.stack([test_loader.dataset[i][0] for i in range(len(test_loader.dataset))])
     y = test_loader.dataset.labels
@@ -61,14 +94,15 @@ def test_evaluate_matches_a_direct_computation():
 
 
 def test_resumed_training_equals_uninterrupted(tmp_path):
-    whole, whole_history = run(3)
+    whole, whole_history, _ = run(3, n_train=96)
     ckpt = tmp_path / "run.pt"
-    run(3, checkpoint=ckpt, stop_after=1)
+    run(3, checkpoint=ckpt, stop_after=1, n_train=96)
     assert len(train.load_checkpoint(ckpt)["history"]) == 1
-    resumed, resumed_history = run(3, checkpoint=ckpt, resume=True)
+    resumed, resumed_history, _ = run(3, checkpoint=ckpt, resume=True, n_train=96)
     for (name, a), (_, b) in zip(whole.state_dict().items(), resumed.state_dict().items()):
         assert torch.equal(a, b), f"{name} differs after resuming"
-    assert resumed_history.to_dicts()[1:][0]["test_accuracy"] == whole_history.to_dicts()[1]["test_accuracy"]
+    strip = [{k: v for k, v in e.items() if k != "seconds"} for e in whole_history.to_dicts()]
+    assert [{k: v for k, v in e.items() if k != "seconds"} for e in resumed_history.to_dicts()] == strip
 
 
 def test_checkpoint_is_verified(tmp_path):
@@ -102,21 +136,31 @@ def test_checkpoint_cannot_run_code(tmp_path, capsys):
 
 def test_resume_refuses_a_different_schedule(tmp_path):
     ckpt = tmp_path / "run.pt"
-    run(2, checkpoint=ckpt, stop_after=1)
+    run(2, checkpoint=ckpt, stop_after=1, n_train=96)
     with pytest.raises(train.CheckpointError, match="made for 2 epochs, not 3"):
-        run(3, checkpoint=ckpt, resume=True)
+        run(3, checkpoint=ckpt, resume=True, n_train=96)
 
 
-def test_pick_device():
-    assert train.pick_device("cpu").type == "cpu"
-    assert train.pick_device("auto").type in ("cpu", "cuda", "mps")
-    with pytest.raises(ValueError, match="device must be"):
+def test_pick_device(monkeypatch):
+    assert train.pick_device("cpu") == torch.device("cpu")
+    assert train.pick_device("cuda:1") == torch.device("cuda", 1)  # a name is taken as it is
+    mps = getattr(torch.backends, "mps", None)
+    expected = ("cuda" if torch.cuda.is_available() else
+                "mps" if mps is not None and mps.is_available() else "cpu")
+    assert train.pick_device("auto").type == expected
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert train.pick_device("auto").type == "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    if mps is not None:
+        monkeypatch.setattr(mps, "is_available", lambda: False)
+    assert train.pick_device("auto").type == "cpu"
+    with pytest.raises(ValueError, match="device must be 'auto', 'cpu', 'cuda' or 'mps', got 'tpu9'"):
         train.pick_device("tpu9")
 
 
 def test_train_command_writes_checkpoint_and_metrics(tmp_path, monkeypatch, capsys):
     folder = tmp_path / "fmnist"
-    splits = tiny_data()
+    splits = tiny_data(n_train=96)
     monkeypatch.setattr(data, "load_fashion_mnist", lambda path=None, **kw: splits)
     code = cli.main(["train", "--alpha", "0.25", "--epochs", "1", "--batch-size", "32", "--no-progress",
                      "--data", str(folder), "--checkpoint", str(tmp_path / "m.pt"), "--metrics",
@@ -129,3 +173,57 @@ def test_train_command_writes_checkpoint_and_metrics(tmp_path, monkeypatch, caps
     assert state["config"] == {"class": "MobileNetV1", "alpha": 0.25, "resolution": 28, "num_classes": 10,
                                "in_channels": 1, "small_input": True, "activation": "relu"}
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["test_accuracy"] == metrics["test_accuracy"]
+
+
+@pytest.mark.cuda
+def test_fit_on_cuda_trains_there_and_keeps_model_and_data_on_the_gpu():
+    inputs = []
+    torch.manual_seed(0)
+    model = mc.MobileNetV1(0.25, 28, 10, in_channels=1, small_input=True)
+    train_loader, test_loader = data.loaders(tiny_data(), 28, batch_size=32, seed=5, augment=False)
+    assert train_loader.dataset.device.type == "cpu" and test_loader.dataset.device.type == "cpu"
+    # every forward pass (12 training batches and 1 test batch per epoch) records where its input and the data are
+    model.register_forward_pre_hook(lambda module, args: inputs.append(
+        (args[0].device.type, train_loader.dataset.raw.device.type, test_loader.dataset.raw.device.type)))
+    history = train.fit(model, train_loader, test_loader, epochs=4, lr=0.01, device="cuda", seed=5, progress=False)
+    assert inputs == [("cuda", "cuda", "cuda")] * (4 * 13), "batches are made from the GPU-resident data sets"
+    assert all(p.is_cuda for p in model.parameters()) and all(b.is_cuda for b in model.buffers()), \
+        "fit leaves the model on the training device"
+    assert train_loader.dataset.labels.is_cuda and test_loader.dataset.labels.is_cuda
+    x, y = next(iter(train_loader))
+    assert x.is_cuda and y.is_cuda and x.shape == (32, 1, 28, 28)
+    assert history.epochs[-1].train_accuracy > 0.9, history.to_dicts()  # it learns there as on the CPU
+    assert next(model.cpu().parameters()).device.type == "cpu"  # what the docstring says brings it back
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("resolution", [28, 32, 64])
+def test_batches_made_on_the_gpu_equal_those_made_on_the_cpu(resolution):
+    loaders = [data.loaders(tiny_data(), resolution, batch_size=64, seed=2)[0] for _ in range(2)]
+    loaders[1].dataset.to("cuda")
+    for loader in loaders:  # epoch 1 of seed 2, as fit would set it: the same order and augmentation on both
+        loader.generator.manual_seed(2 * 1_000_003 + 1)
+        loader.dataset.set_epoch(1, 2)
+    batches = 0
+    for (x_cpu, y_cpu), (x_gpu, y_gpu) in zip(*loaders):
+        assert x_gpu.is_cuda and y_gpu.is_cuda and not x_cpu.is_cuda
+        torch.testing.assert_close(x_gpu.cpu(), x_cpu)  # float rounding of the GPU's bilinear resize at most
+        assert torch.equal(y_gpu.cpu(), y_cpu)
+        batches += 1
+    assert batches == 6
+
+
+@pytest.mark.cuda
+def test_fit_on_cuda_leaves_data_on_the_cpu_for_a_loader_that_pins_memory():
+    # Only CPU tensors can be pinned, and worker processes cannot use CUDA: such loaders keep their data where it is
+    splits = tiny_data(n_train=64)
+    train_set = data.ImageDataset(*splits["train"], 28)
+    test_set = data.ImageDataset(*splits["test"], 28, mean=train_set.mean, std=train_set.std)
+    train_loader = DataLoader(train_set, batch_size=32, shuffle=True, pin_memory=True,
+                              generator=torch.Generator().manual_seed(0))
+    test_loader = DataLoader(test_set, batch_size=64, pin_memory=True)
+    model = mc.MobileNetV1(0.25, 28, 10, in_channels=1, small_input=True)
+    history = train.fit(model, train_loader, test_loader, epochs=1, device="cuda", progress=False)
+    assert train_set.device.type == "cpu" and test_set.device.type == "cpu"
+    assert next(model.parameters()).is_cuda and len(history.epochs) == 1
+    assert 0 <= history.test_accuracy <= 1
