@@ -153,7 +153,7 @@ def _report(args: argparse.Namespace) -> int:
 def _make_copy(args: argparse.Namespace) -> int:
     from .student import make_copy
 
-    written = make_copy(args.book, args.out, student=args.student)
+    written = make_copy(args.book, args.out, student=args.student, force=args.force)
     edition = "student" if args.student else "instructor"
     print(f"wrote the {edition} edition: {len(written)} notebooks in {args.out}/book; "
           f"build it with: jupyter-book build {args.out}")
@@ -238,8 +238,12 @@ def build_parser() -> argparse.ArgumentParser:
             description="Copy the book into OUT as a complete Jupyter Book. " + (
                 "Solution cells, their outputs and {solution} blocks are removed; stubs stay." if student else
                 "Everything stays: stubs, solutions and their checked outputs.")
-            + " Every stub must have its solution and a check, or nothing is written.")
-        p.add_argument("out", metavar="OUT", help="folder to write (created if missing)")
+            + " Every stub must have its solution and a check, or nothing is written: the edition is made in a "
+              "temporary folder beside OUT and moved into place when complete. OUT must lie outside the course "
+              "repository.")
+        p.add_argument("out", metavar="OUT", help="folder to write (created if missing; must be empty unless --force)")
+        p.add_argument("--force", action="store_true",
+                       help="replace an earlier edition in OUT: its book/, _toc.yml and _config.yml (nothing else)")
         p.add_argument("--book", default=".", help="the course repository (default: the current folder)")
         p.set_defaults(run=_make_copy, student=student)
     return parser
