@@ -58,7 +58,14 @@ def _bench(args: argparse.Namespace) -> int:
     print(f"machine: {m['cpu']}, {m['cores']} cores, {m['arch']}, torch {m['torch']}; batch {args.batch}, "
           f"{rows[0]['threads'] if rows else torch_threads()} threads")
     if args.out:
-        bench.write_results(rows, args.out)
+        try:
+            bench.write_results(rows, args.out)
+        except (ValueError, OSError) as error:  # checked before timing, yet the write failed: keep the rows
+            import json
+
+            print(json.dumps(rows))
+            raise ValueError(f"could not add the rows to --out {args.out} ({error}); they are printed above as "
+                             "JSON") from error
         print(f"wrote {len(rows)} rows to {args.out}")
     return 0
 

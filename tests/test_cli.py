@@ -213,3 +213,13 @@ def test_train_prints_the_metrics_when_their_file_cannot_be_written(tmp_path, ca
     captured = capsys.readouterr()
     assert json.loads(captured.out.strip().splitlines()[-1]) == {"test_accuracy": 0.8125, "history": [{"epoch": 1}]}
     assert "could not write --metrics" in captured.err and "printed above" in captured.err
+
+
+def test_bench_prints_the_rows_when_the_out_file_went_bad_during_timing(tmp_path, capsys, monkeypatch):
+    # Issue 13 item 20: a results file that became unreadable while timing threw the measured rows away.
+    out = tmp_path / "r.json"
+    monkeypatch.setattr(bench, "benchmark", lambda model, **kw: (out.write_text("[1]"), dict(LATENCY_ROW))[1])
+    assert cli.main(["bench", "--model", "0.25-MobileNet-128", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out.strip().splitlines()[-1]) == [LATENCY_ROW]
+    assert "could not add the rows to --out" in captured.err and "row 0 is a int" in captured.err

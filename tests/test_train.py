@@ -118,6 +118,7 @@ def test_checkpoint_is_verified(tmp_path):
         train.load_checkpoint(tmp_path / "missing.pt")
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")  # torch, on a damaged pickle header
 def test_every_damaged_or_truncated_checkpoint_is_refused(tmp_path):
     # Issue 13 item 5: the checksum lives in the checkpoint. A flipped byte anywhere, or a file cut short at any
     # length, is refused as corrupt; the only flips that load are those in the zip's padding, and they load the
@@ -334,3 +335,62 @@ def test_fit_on_cuda_leaves_data_on_the_cpu_for_a_loader_that_pins_memory():
     assert train_set.device.type == "cpu" and test_set.device.type == "cpu"
     assert next(model.parameters()).is_cuda and len(history.epochs) == 1
     assert 0 <= history.test_accuracy <= 1
+
+
+def _train_to_the_end(checkpoint, epochs, n_train):
+    torch.set_num_threads(1)
+    run_with(checkpoint, resume=True, epochs=epochs, n_train=n_train)
+
+
+@pytest.mark.slow  # 10-20 s on an idle 2-core machine, much more on a busy one
+def test_training_killed_at_random_moments_resumes_to_the_same_weights(tmp_path):
+    # Issue 13 item 5: a kill between the checkpoint and its .sha256 left a good checkpoint that resume refused,
+    # and killed writes left temporary files. Here a training run (forked, so that no interpreter starts each time)
+    # is killed with SIGKILL at least 20 times, at random moments and, every other time, the moment a checkpoint's
+    # temporary file appears (inside the write); each time it is resumed, until it ends. The checkpoint must always
+    # load, and the final weights must equal those of an uninterrupted run.
+    import multiprocessing
+    import os
+    import random
+    import signal
+    import time
+
+    fork = multiprocessing.get_context("fork")
+    epochs, n_train = 3, 64
+    reference = tmp_path / "reference.pt"
+    began = time.perf_counter()
+    child = fork.Process(target=_train_to_the_end, args=(reference, epochs, n_train))
+    child.start()
+    child.join(120)
+    assert child.exitcode == 0
+    seconds = time.perf_counter() - began
+    expected = train.load_checkpoint(reference)["model"]
+
+    rng = random.Random(13)
+    folder = tmp_path / "killed"
+    folder.mkdir()
+    ckpt = folder / "run.pt"
+    kills = completed = 0
+    while kills < 20 or completed == 0:
+        if ckpt.exists() and len(train.load_checkpoint(ckpt)["history"]) == epochs:
+            state = train.load_checkpoint(ckpt)
+            for name, value in expected.items():
+                assert torch.equal(state["model"][name], value), f"{name} differs after {kills} kills"
+            completed += 1
+            ckpt.unlink()  # and train again from the start, killed again
+        child = fork.Process(target=_train_to_the_end, args=(ckpt, epochs, n_train))
+        child.start()
+        deadline = time.perf_counter() + rng.uniform(0, seconds / 2)
+        aim_at_write = kills % 2 == 1
+        while child.is_alive() and time.perf_counter() < deadline:
+            if aim_at_write and any(".tmp-" in name for name in os.listdir(folder)):
+                break
+            time.sleep(0.0005 if aim_at_write else 0.005)
+        if child.is_alive():
+            os.kill(child.pid, signal.SIGKILL)
+            kills += 1
+        child.join(120)
+        assert child.exitcode in (0, -signal.SIGKILL), child.exitcode
+        if ckpt.exists():
+            train.load_checkpoint(ckpt)  # never refused, never half a checkpoint
+    assert sorted(p.name for p in folder.iterdir()) == [], "temporary files left behind"
