@@ -342,7 +342,7 @@ def _train_to_the_end(checkpoint, epochs, n_train):
     run_with(checkpoint, resume=True, epochs=epochs, n_train=n_train)
 
 
-@pytest.mark.slow  # 10-20 s on an idle 2-core machine, much more on a busy one
+@pytest.mark.slow  # about 13 s on a shared 2-core machine, minutes when it is overloaded
 def test_training_killed_at_random_moments_resumes_to_the_same_weights(tmp_path):
     # Issue 13 item 5: a kill between the checkpoint and its .sha256 left a good checkpoint that resume refused,
     # and killed writes left temporary files. Here a training run (forked, so that no interpreter starts each time)
