@@ -199,34 +199,44 @@ def benchmark(model: torch.nn.Module, *, path: str = "eager", batch: int = 1, th
 
 
 def write_results(rows: list[dict], out: str | os.PathLike, *, append: bool = True) -> list[dict]:
-    """Write result rows to ``out`` (.json: a list of rows; .csv: one row a line), atomically.
+    """Write result rows to ``out`` (.json: a list of rows; .csv: one row a line), atomically, under a lock.
 
-    With ``append`` the rows join those already in the file, so several machines can fill one file. The file is
-    written to a temporary name beside it and renamed, so an interrupted run leaves the old file intact.
+    With ``append`` the rows join those already in the file, so several machines (or several runs at once) can fill
+    one file: the file is read, extended and rewritten while holding an exclusive lock on ``out.lock`` beside it
+    (:func:`mobilenet_course.files.locked`, ``fcntl.flock``), so concurrent appends all land. It is written to a
+    temporary name beside it and renamed, so an interrupted run leaves the old file intact. A symbolic link ``out``
+    stays a link: its target is written.
+
+    Raises
+    ------
+    ValueError
+        ``out`` is not .json or .csv, or the file there is not a results file (see :func:`read_results`); the file
+        is left as it was.
     """
     import csv
     import json
     from pathlib import Path
 
-    from .files import atomic_write
+    from .files import atomic_write, locked
 
     out = Path(out)
     if out.suffix not in (".json", ".csv"):
         raise ValueError(f"results go to a .json or .csv file, got {out}")
-    existing: list[dict] = []
-    if append and out.exists():
-        existing = read_results(out)
-    all_rows = existing + rows
-    with atomic_write(out, newline="") as f:
-        if out.suffix == ".json":
-            json.dump(all_rows, f, indent=1)
-            f.write("\n")
-        else:
-            flat = [_flatten(r) for r in all_rows]
-            fields = list(dict.fromkeys(k for r in flat for k in r))
-            writer = csv.DictWriter(f, fieldnames=fields)
-            writer.writeheader()
-            writer.writerows(flat)
+    with locked(out):
+        existing: list[dict] = []
+        if append and out.exists():
+            existing = read_results(out)
+        all_rows = existing + rows
+        with atomic_write(out, newline="") as f:
+            if out.suffix == ".json":
+                json.dump(all_rows, f, indent=1)
+                f.write("\n")
+            else:
+                flat = [_flatten(r) for r in all_rows]
+                fields = list(dict.fromkeys(k for r in flat for k in r))
+                writer = csv.DictWriter(f, fieldnames=fields)
+                writer.writeheader()
+                writer.writerows(flat)
     return all_rows
 
 
@@ -252,28 +262,95 @@ def bundled_results(name: str | None = None) -> str | list[str]:
     return os.path.join(RESULTS_DIR, name)
 
 
-def read_results(path: str | os.PathLike) -> list[dict]:
-    """Rows from a results file written by :func:`write_results` (JSON or CSV)."""
+# The columns of a latency row (what `bench` writes and `report` plots) and the numbers among a CSV's columns.
+LATENCY_KEYS = ("model", "path", "median_ms", "p10_ms", "p90_ms", "mult_adds")
+_FLOATS = ("median_ms", "p10_ms", "p90_ms")
+_INTS = ("batch", "threads", "runs", "mult_adds", "params")
+
+
+def read_results(path: str | os.PathLike, *, latency: bool = False) -> list[dict]:
+    """Rows from a results file written by :func:`write_results` (JSON or CSV).
+
+    Parameters
+    ----------
+    path : path
+        A .json file holding a list of row objects, or a .csv file with a header line.
+    latency : bool
+        Also require every row to be a latency row of :func:`benchmark`: ``model`` and ``path`` strings and finite
+        numbers ``median_ms``, ``p10_ms``, ``p90_ms`` and ``mult_adds`` (what ``mobilenet-course report`` plots).
+
+    Raises
+    ------
+    ValueError
+        One message naming the file and what is wrong with it: unreadable, empty, binary, not valid JSON, not a
+        list of row objects, ``machine`` not an object, a missing column or key, or a value that is not a number.
+    """
     import csv
     import json
+    import math
     from pathlib import Path
 
     path = Path(path)
+    if path.suffix not in (".json", ".csv"):
+        raise ValueError(f"results are .json or .csv files, got {path}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not a results file: it is not text (a binary file?)") from None
+    except IsADirectoryError:
+        raise ValueError(f"{path} is a folder, not a results file") from None
+    if not text.strip():
+        raise ValueError(f"{path} is empty: a results file holds a JSON list of rows or a CSV with a header")
+    if "\x00" in text:
+        raise ValueError(f"{path} is not a results file: it is not text (a binary file?)")
     if path.suffix == ".json":
-        rows = json.loads(path.read_text())
+        try:
+            rows = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path} is not valid JSON ({error})") from None
         if not isinstance(rows, list):
-            raise ValueError(f"{path}: a results file holds a JSON list of rows")
-        return rows
-    if path.suffix == ".csv":
-        with open(path, newline="") as f:
-            rows = []
-            for r in csv.DictReader(f):
-                row = {k: v for k, v in r.items() if not k.startswith("machine_")}
-                for key in ("median_ms", "p10_ms", "p90_ms"):
-                    row[key] = float(row[key])
-                for key in ("batch", "threads", "runs", "mult_adds", "params"):
-                    row[key] = int(row[key])
-                row["machine"] = {k.removeprefix("machine_"): v for k, v in r.items() if k.startswith("machine_")}
-                rows.append(row)
-            return rows
-    raise ValueError(f"results are .json or .csv files, got {path}")
+            raise ValueError(f"{path}: a results file holds a JSON list of rows, not a {type(rows).__name__}")
+        for i, row in enumerate(rows):
+            if not isinstance(row, dict):
+                raise ValueError(f"{path}: row {i} is a {type(row).__name__} ({str(row)[:40]}); a results file "
+                                 "holds a JSON list of row objects")
+    else:
+        rows = []
+        reader = csv.DictReader(text.splitlines())
+        if latency:
+            missing = [k for k in LATENCY_KEYS if k not in (reader.fieldnames or [])]
+            if missing:
+                raise ValueError(f"{path}: the CSV has no column {', '.join(missing)} (its columns: "
+                                 f"{', '.join(reader.fieldnames or [])})")
+        for r in reader:
+            if None in r or None in r.values():
+                raise ValueError(f"{path}, line {reader.line_num}: not as many values as the header has columns")
+            row = {k: v for k, v in r.items() if not k.startswith("machine_")}
+            for key, kind in [(k, float) for k in _FLOATS] + [(k, int) for k in _INTS]:
+                if key in row and row[key] == "":  # a column of other rows
+                    del row[key]
+                elif key in row:
+                    try:
+                        row[key] = kind(row[key])
+                    except ValueError:
+                        raise ValueError(f"{path}, line {reader.line_num}: {key} is {row[key]!r}, not "
+                                         f"{'a number' if kind is float else 'an integer'}") from None
+            row["machine"] = {k.removeprefix("machine_"): v for k, v in r.items() if k.startswith("machine_")}
+            rows.append(row)
+    for i, row in enumerate(rows):
+        if "machine" in row and not isinstance(row["machine"], dict):
+            raise ValueError(f"{path}: row {i}'s machine is a {type(row['machine']).__name__}, not an object of "
+                             "cpu, cores, arch, ...")
+        if latency:
+            missing = [k for k in LATENCY_KEYS if k not in row]
+            if missing:
+                raise ValueError(f"{path}: row {i} has no {', '.join(missing)}: not a latency row of "
+                                 "`mobilenet-course bench`")
+            for key in ("model", "path"):
+                if not isinstance(row[key], str):
+                    raise ValueError(f"{path}: row {i}'s {key} is {row[key]!r}, not a string")
+            for key in ("median_ms", "p10_ms", "p90_ms", "mult_adds"):
+                value = row[key]
+                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                    raise ValueError(f"{path}: row {i}'s {key} is {value!r}, not a finite number")
+    return rows

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import bench, costs, inference, tables
+from .files import check_output
 from .names import from_name, paper_grid
 
 
@@ -33,6 +35,10 @@ def _bench(args: argparse.Namespace) -> int:
         if path not in inference.PATHS:
             raise ValueError(f"unknown path {path!r}; choose from {', '.join(inference.PATHS)} or all")
     models = [from_name(n, num_classes=args.num_classes) for n in names]  # bad names fail before any timing
+    if args.out:  # and a bad --out: a wrong suffix, an unwritable folder, a file that is not a results file
+        check_output(args.out, what="--out", suffixes=(".json", ".csv"))
+        if os.path.exists(args.out):
+            bench.read_results(args.out)
     rows, skipped = [], []
     for model in tqdm(models, desc="models", disable=len(models) == 1):
         for path in paths:
@@ -52,7 +58,14 @@ def _bench(args: argparse.Namespace) -> int:
     print(f"machine: {m['cpu']}, {m['cores']} cores, {m['arch']}, torch {m['torch']}; batch {args.batch}, "
           f"{rows[0]['threads'] if rows else torch_threads()} threads")
     if args.out:
-        bench.write_results(rows, args.out)
+        try:
+            bench.write_results(rows, args.out)
+        except (ValueError, OSError) as error:  # checked before timing, yet the write failed: keep the rows
+            import json
+
+            print(json.dumps(rows))
+            raise ValueError(f"could not add the rows to --out {args.out} ({error}); they are printed above as "
+                             "JSON") from error
         print(f"wrote {len(rows)} rows to {args.out}")
     return 0
 
@@ -107,6 +120,12 @@ def _train(args: argparse.Namespace) -> int:
 
     from .train import write_metrics
 
+    for option, value in (("--checkpoint", args.checkpoint), ("--metrics", args.metrics)):
+        if value:
+            check_output(value, what=option)
+    if args.checkpoint and os.path.exists(args.checkpoint) and not args.resume and not args.force:
+        raise ValueError(f"--checkpoint {args.checkpoint} exists: give --resume to continue it, --force to replace "
+                         "it, or another file")
     config = dict(TRAIN_PRESETS[args.preset])
     for key in ("alpha", "resolution", "epochs", "batch_size", "lr"):
         if getattr(args, key) is not None:
@@ -117,7 +136,12 @@ def _train(args: argparse.Namespace) -> int:
                            threads=args.threads, seed=args.seed, device=args.device, checkpoint=args.checkpoint,
                            resume=args.resume, progress=not args.no_progress)
     if args.metrics:
-        write_metrics(args.metrics, metrics)
+        try:
+            write_metrics(args.metrics, metrics)
+        except OSError as error:  # checked before training, yet the write failed: print them, not lose them
+            print(json.dumps(metrics))
+            raise ValueError(f"could not write --metrics {args.metrics} ({error}); the metrics are printed "
+                             "above") from error
     print(json.dumps({k: v for k, v in metrics.items() if k != "history"}))
     return 0
 
@@ -128,9 +152,10 @@ def _report(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     from . import plots
 
+    check_output(args.out, what="--out", suffixes=(".png", ".svg", ".pdf"))
     rows = []
     for path in args.files:
-        file_rows = bench.read_results(path)
+        file_rows = bench.read_results(path, latency=True)
         if not file_rows:
             raise ValueError(f"{path} holds no result rows")
         rows += file_rows
@@ -153,7 +178,7 @@ def _report(args: argparse.Namespace) -> int:
 def _make_copy(args: argparse.Namespace) -> int:
     from .student import make_copy
 
-    written = make_copy(args.book, args.out, student=args.student)
+    written = make_copy(args.book, args.out, student=args.student, force=args.force)
     edition = "student" if args.student else "instructor"
     print(f"wrote the {edition} edition: {len(written)} notebooks in {args.out}/book; "
           f"build it with: jupyter-book build {args.out}")
@@ -220,7 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
     p.add_argument("--checkpoint", metavar="FILE", help="save a checkpoint here after every epoch")
-    p.add_argument("--resume", action="store_true", help="continue from --checkpoint if it exists")
+    p.add_argument("--resume", action="store_true",
+                   help="continue from --checkpoint if it exists (with the same settings, or it is refused)")
+    p.add_argument("--force", action="store_true", help="without --resume: replace an existing --checkpoint")
     p.add_argument("--metrics", metavar="FILE", help="write the metrics (with per-epoch history) as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(run=_train)
@@ -229,7 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
                             description="Read results files written by `mobilenet-course bench --out` (from a "
                                         "laptop, a Raspberry Pi, ...) and plot latency against mult-adds for all.")
     p.add_argument("files", nargs="+", metavar="FILE", help="results files (.json or .csv)")
-    p.add_argument("--out", default="report.png", help="the plot to write (default report.png)")
+    p.add_argument("--out", default="report.png", help="the plot to write: .png, .svg or .pdf (default report.png)")
     p.set_defaults(run=_report)
 
     for name, student in (("make-student", True), ("make-instructor", False)):
@@ -238,8 +265,12 @@ def build_parser() -> argparse.ArgumentParser:
             description="Copy the book into OUT as a complete Jupyter Book. " + (
                 "Solution cells, their outputs and {solution} blocks are removed; stubs stay." if student else
                 "Everything stays: stubs, solutions and their checked outputs.")
-            + " Every stub must have its solution and a check, or nothing is written.")
-        p.add_argument("out", metavar="OUT", help="folder to write (created if missing)")
+            + " Every stub must have its solution and a check, or nothing is written: the edition is made in a "
+              "temporary folder beside OUT and moved into place when complete. OUT must lie outside the course "
+              "repository.")
+        p.add_argument("out", metavar="OUT", help="folder to write (created if missing; must be empty unless --force)")
+        p.add_argument("--force", action="store_true",
+                       help="replace an earlier edition in OUT: its book/, _toc.yml and _config.yml (nothing else)")
         p.add_argument("--book", default=".", help="the course repository (default: the current folder)")
         p.set_defaults(run=_make_copy, student=student)
     return parser

@@ -18,7 +18,9 @@ import io
 import operator
 import os
 import pickle
+import shutil
 import tarfile
+import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,23 +122,42 @@ def verify(path: Path, file: DataFile) -> None:
 def fetch(file: DataFile, url: str, folder: Path, *, progress: bool = True) -> Path:
     """Download ``url`` + ``file.name`` into ``folder``, verified against ``file.md5``; returns the path.
 
-    Uses pooch, which downloads to a temporary file and moves it into place only once its hash is right: an
-    interrupted or corrupt download leaves no file behind. A good file already in ``folder`` is not downloaded again.
+    A good file already in ``folder`` is not downloaded again. The download goes through pooch into a private
+    folder ``folder/.download-PID-XXXXXXXX`` and is moved into place only once its hash is right: an interrupted or
+    corrupt download leaves no file behind, and the private folder is removed whatever happens; one that a killed
+    process left (its PID no longer running) is removed by the next download into ``folder``.
     """
     import pooch
 
     folder.mkdir(parents=True, exist_ok=True)
-    before = set(folder.iterdir())
+    target = folder / file.name
+    if target.is_file() and _digest(target, "md5") == file.md5:
+        return target
+    _remove_stale_downloads(folder)
+    work = Path(tempfile.mkdtemp(dir=folder, prefix=f".download-{os.getpid()}-"))
     try:
-        path = pooch.retrieve(url + file.name, known_hash=f"md5:{file.md5}", fname=file.name, path=folder,
+        path = pooch.retrieve(url + file.name, known_hash=f"md5:{file.md5}", fname=file.name, path=work,
                               progressbar=progress)
-    except ValueError as error:  # pooch's hash mismatch: it has already removed the download
+        os.replace(path, target)
+    except ValueError as error:  # pooch's hash mismatch
         raise DataError(f"downloaded {url + file.name} does not match MD5 {file.md5}: {error}") from error
+    except OSError as error:
+        raise DataError(f"could not download {url + file.name} into {folder}: {error}") from error
     except Exception as error:  # network errors of requests, interrupted transfers
-        for partial in set(folder.glob("tmp*")) - before:  # pooch's temporary file of this download, nothing else
-            partial.unlink(missing_ok=True)
         raise DataError(f"could not download {url + file.name}: {error}") from error
-    return Path(path)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+def _remove_stale_downloads(folder: Path) -> None:
+    """Remove the private download folders of processes that no longer run (killed during a download)."""
+    from .files import _alive
+
+    for entry in folder.glob(".download-*-*"):
+        pid = entry.name.split("-")[1]
+        if entry.is_dir() and not entry.is_symlink() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _candidates(path: str | os.PathLike | None) -> Iterator[tuple[str, Path]]:

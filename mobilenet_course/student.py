@@ -14,10 +14,15 @@ from __future__ import annotations
 import copy
 import json
 import re
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
-__all__ = ["exercise_cells", "student_notebook", "make_copy", "StubError"]
+__all__ = ["exercise_cells", "student_notebook", "make_copy", "StubError", "EDITION_FILES"]
+
+# What an edition consists of in OUT: all that ``make_copy(force=True)`` replaces there.
+EDITION_FILES = ("book", "_toc.yml", "_config.yml")
 
 STUB = re.compile(r'raise NotImplementedError\("Exercise (\d+\.\d+)')
 SOLUTION = re.compile(r"^# Solution (\d+\.\d+)", re.M)
@@ -67,23 +72,76 @@ def student_notebook(notebook: dict) -> dict:
     return student
 
 
-def make_copy(root: str | Path, out: str | Path, *, student: bool) -> list[Path]:
+def make_copy(root: str | Path, out: str | Path, *, student: bool, force: bool = False) -> list[Path]:
     """Write a student (or instructor) copy of the book at ``root`` into ``out``; returns the notebooks written.
 
     ``out`` gets the chapters, the book's pages and static files, ``_toc.yml`` and a ``_config.yml`` titled as the
     edition, whose extensions point back to this repository, so that ``jupyter-book build OUT`` works.
+
+    Nothing the caller did not ask to replace is deleted or overwritten:
+
+    - ``out`` may not be, contain or lie inside the course repository ``root`` (paths are resolved, symlinks
+      included), so the copy can never delete the course or its ``book/`` folder;
+    - an existing ``out`` that is not empty is refused unless ``force``; with ``force`` only the edition's own
+      entries there (:data:`EDITION_FILES`: ``book/``, ``_toc.yml``, ``_config.yml``) are replaced, anything else in
+      ``out`` stays;
+    - the edition is written to a temporary folder beside ``out`` and moved into place only once it is complete: an
+      error (a stub without a solution, a full disk) leaves ``out`` as it was and no partial edition behind.
+
+    Parameters
+    ----------
+    root : path
+        The course repository (with ``_toc.yml`` and ``book/``).
+    out : path
+        The folder to write; created if missing.
+    student : bool
+        True: solutions removed; False: the instructor edition, everything kept.
+    force : bool
+        Replace the edition entries of a non-empty ``out`` (an earlier edition).
+
+    Raises
+    ------
+    ValueError
+        ``root`` is not the course, ``out`` overlaps it, is not a folder, or is not empty without ``force``.
+    StubError
+        An exercise without its solution or without a check; nothing is written then.
     """
+    root, out = Path(root).resolve(), Path(out).resolve()
+    if not (root / "_toc.yml").is_file() or not (root / "book").is_dir():
+        raise ValueError(f"{root} is not the course repository (no _toc.yml and book/ there)")
+    if out == root or root in out.parents or out in root.parents:
+        raise ValueError(f"write the copy outside the course repository {root}: {out} "
+                         f"{'is' if out == root else 'lies inside' if root in out.parents else 'contains'} it "
+                         "(give a folder elsewhere, such as ../student-edition)")
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} exists and is not a folder; give a new or empty folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise ValueError(f"{out} exists and is not empty; give a new or empty folder, or --force to replace the "
+                         f"edition's {', '.join(EDITION_FILES)} there (nothing else in it is touched)")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.edition-"))
+    try:
+        written = [out / p.relative_to(work) for p in _write_edition(root, work, student=student)]
+        if not out.exists() or not any(out.iterdir()):
+            os.replace(work, out)  # rename(2) replaces an empty folder in one step
+        else:
+            old = work / ".replaced"
+            old.mkdir()
+            for name in EDITION_FILES:
+                if os.path.lexists(out / name):
+                    os.replace(out / name, old / name)
+                os.replace(work / name, out / name)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return written
+
+
+def _write_edition(root: Path, out: Path, *, student: bool) -> list[Path]:
+    """Write the edition into the empty folder ``out``."""
     from .exercises import EXERCISES
 
     import yaml
 
-    root, out = Path(root).resolve(), Path(out).resolve()
-    if not (root / "_toc.yml").is_file() or not (root / "book").is_dir():
-        raise ValueError(f"{root} is not the course repository (no _toc.yml and book/ there)")
-    if out == root or root / "book" in (out, *out.parents):
-        raise ValueError(f"write the copy outside the book's own folders, not to {out}")
-    if (out / "book").exists():
-        shutil.rmtree(out / "book")
     shutil.copytree(root / "book", out / "book", ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints"))
     shutil.copy2(root / "_toc.yml", out / "_toc.yml")
     config = yaml.safe_load((root / "_config.yml").read_text())

@@ -6,6 +6,7 @@ Book: chapter 7, "Training a small MobileNet".
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import time
@@ -99,38 +100,77 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
-    """Write ``state`` (tensors, numbers, strings, lists, dicts) atomically, with a SHA-256 file beside it.
+CHECKPOINT_FORMAT = "mobilenet-course checkpoint 2"
 
-    The data goes to a temporary file in the same folder, is flushed to disk, and only then renamed over ``path``:
-    a crash at any moment leaves either the old checkpoint or the new one, never half of one.
+
+def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
+    """Write ``state`` (tensors, numbers, strings, lists, dicts) atomically, as one self-verifying file.
+
+    The file is a torch file (a zip archive) holding ``{"format": CHECKPOINT_FORMAT, "sha256": ..., "payload": ...}``:
+    ``payload`` is ``state`` serialized by ``torch.save`` (a byte tensor) and ``sha256`` its SHA-256, checked by
+    :func:`load_checkpoint`. A checksum inside the file cannot get out of step with it, as a separate ``.sha256`` file
+    could (a kill between the two writes left a good checkpoint that resume refused); any damage, truncation
+    included, is caught by the zip archive's own structure and CRC-32s or by the SHA-256.
+
+    The file goes to a temporary file in the same folder, is flushed to disk, and only then renamed over ``path``
+    (:func:`mobilenet_course.files.atomic_write`): a crash at any moment leaves either the old checkpoint or the new
+    one, never half of one. A ``.sha256`` file beside ``path`` from an older version is removed.
     """
     path = Path(path)
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    payload = buffer.getvalue()
+    wrapper = {"format": CHECKPOINT_FORMAT, "sha256": hashlib.sha256(payload).hexdigest(),
+               "payload": torch.frombuffer(bytearray(payload), dtype=torch.uint8)}
     with atomic_write(path, "wb") as f:
-        torch.save(state, f)
-    with atomic_write(path.with_name(path.name + ".sha256")) as f:
-        f.write(f"{_sha256(path)}  {path.name}\n")
+        torch.save(wrapper, f)
+    Path(os.path.realpath(path) + ".sha256").unlink(missing_ok=True)
     return path
 
 
+def _load(source, path: Path) -> object:
+    try:
+        return torch.load(source, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise CheckpointError(f"{path} is corrupt or not a checkpoint of this course: {error}") from error
+
+
 def load_checkpoint(path: str | os.PathLike) -> dict:
-    """Read a checkpoint written by :func:`save_checkpoint`, after checking its SHA-256.
+    """Read a checkpoint written by :func:`save_checkpoint`, after checking its SHA-256; returns its state dict.
 
     Loaded with ``torch.load(weights_only=True)``: tensors and plain data only, so a checkpoint can never run code.
+    Checkpoints of earlier versions (a plain torch file and a ``NAME.sha256`` file beside it) are still read, and
+    checked against that file. Raises :class:`CheckpointError` naming the file for a missing, truncated, corrupt or
+    foreign file.
     """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
-    sidecar = path.with_name(path.name + ".sha256")
-    if not sidecar.is_file():
-        raise CheckpointError(f"{sidecar} is missing: cannot verify {path}")
-    expected = sidecar.read_text().split()[0]
-    if _sha256(path) != expected:
-        raise CheckpointError(f"{path} is corrupt: its SHA-256 is not {expected} (recorded in {sidecar})")
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise CheckpointError(f"{path} is not a checkpoint of this course: {error}") from error
+    outer = _load(path, path)
+    if isinstance(outer, dict) and outer.get("format") == CHECKPOINT_FORMAT:
+        payload, expected = outer.get("payload"), outer.get("sha256")
+        if not (isinstance(payload, torch.Tensor) and payload.dtype == torch.uint8 and payload.dim() == 1
+                and isinstance(expected, str)):
+            raise CheckpointError(f"{path} is corrupt: its payload or SHA-256 is missing")
+        data = payload.numpy().tobytes()
+        if hashlib.sha256(data).hexdigest() != expected:
+            raise CheckpointError(f"{path} is corrupt: its payload's SHA-256 is not the {expected} recorded in it")
+        state = _load(io.BytesIO(data), path)
+    elif isinstance(outer, dict) and {"format", "sha256", "payload"} & outer.keys():
+        raise CheckpointError(f"{path} is corrupt: its format record is damaged")
+    else:  # the format before version 2: the SHA-256 in a separate NAME.sha256 file
+        sidecar = path.with_name(path.name + ".sha256")
+        if not sidecar.is_file():
+            raise CheckpointError(f"{path} is corrupt or not a checkpoint of this course: it holds no SHA-256, and "
+                                  f"{sidecar} is missing (a checkpoint of an older version has one beside it)")
+        fields = sidecar.read_text(errors="replace").split()
+        if not fields or _sha256(path) != fields[0]:
+            raise CheckpointError(f"{path} is corrupt: its SHA-256 is not the one recorded in {sidecar}"
+                                  + ("" if fields else " (which is empty)"))
+        state = outer
+    if not isinstance(state, dict):
+        raise CheckpointError(f"{path} holds a {type(state).__name__}, not a checkpoint of this course (a dict)")
+    return state
 
 
 @torch.no_grad()
@@ -177,8 +217,13 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, 
         Seeds the weights' training order and augmentation; each epoch reseeds from (seed, epoch), so training is
         deterministic on the CPU and a resumed run reproduces an uninterrupted one.
     checkpoint, resume
-        Save model, optimizer, schedule and history to ``checkpoint`` after every epoch (atomically); with
-        ``resume`` continue from it if it exists.
+        Save model, optimizer, schedule, history, the model's configuration and the training settings to
+        ``checkpoint`` after every epoch (atomically, one self-verifying file: :func:`save_checkpoint`); with
+        ``resume`` continue from it if it exists. Resuming needs the checkpoint's configuration: a model of another
+        configuration, or other epochs, lr, weight decay, label smoothing, seed, batch size, steps per epoch or
+        number of training images (another subset) raise :class:`CheckpointError` naming each difference, before
+        any training (nothing is taken silently from the checkpoint, so a result is never labelled with settings
+        that did not produce it).
     progress : bool
         tqdm progress bars (notebook or terminal).
     on_epoch : callable, optional
@@ -202,18 +247,23 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, 
         model.to(memory_format=torch.channels_last)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, epochs=epochs,
-                                                   steps_per_epoch=len(train_loader), pct_start=0.25)
+                                                   steps_per_epoch=len(train_loader),
+                                                   pct_start=_warmup_fraction(epochs * len(train_loader)))
     loss_fn = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+    settings = {"epochs": epochs, "lr": lr, "weight_decay": weight_decay, "label_smoothing": label_smoothing,
+                "seed": seed, "batch_size": train_loader.batch_size, "steps_per_epoch": len(train_loader),
+                "training_images": len(train_loader.dataset)}
     history, start = History(), 0
     if resume and checkpoint is not None and Path(checkpoint).exists():
         state = load_checkpoint(checkpoint)
-        if state.get("epochs") != epochs:
-            raise CheckpointError(f"{checkpoint} was made for {state.get('epochs')} epochs, not {epochs}: the "
-                                  "learning-rate schedule would differ")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        schedule.load_state_dict(state["schedule"])
-        history = History([EpochStats(**e) for e in state["history"]])
+        _check_resumable(checkpoint, state, _config(model), settings)
+        try:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            schedule.load_state_dict(state["schedule"])
+            history = History([EpochStats(**e) for e in state["history"]])
+        except (RuntimeError, ValueError, TypeError, KeyError) as error:
+            raise CheckpointError(f"{checkpoint} does not fit this model and training: {error}") from error
         start = len(history.epochs)
 
     for epoch in range(start, epochs):
@@ -245,11 +295,36 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, 
         if checkpoint is not None:
             save_checkpoint(checkpoint, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                                          "schedule": schedule.state_dict(), "epochs": epochs,
-                                         "history": history.to_dicts(), "config": _config(model)})
+                                         "history": history.to_dicts(), "config": _config(model),
+                                         "training": settings})
         if on_epoch is not None:
             on_epoch(history)
     model.to(memory_format=torch.contiguous_format)
     return history
+
+
+def _warmup_fraction(total_steps: int) -> float:
+    """The one-cycle schedule's warm-up share: a quarter of the steps, except where that is exactly one step.
+
+    ``OneCycleLR`` ends its warm-up at step ``pct_start * total_steps - 1``; at 0 (a quarter of 4 steps) it divides
+    by zero on its first step, so 4 steps get a warm-up of 0.3.
+    """
+    return 0.3 if 0.25 * total_steps == 1 else 0.25
+
+
+def _check_resumable(checkpoint, state: dict, config: dict, settings: dict) -> None:
+    """Raise CheckpointError naming every setting in which ``state`` differs from the run about to resume it."""
+    missing = [k for k in ("model", "optimizer", "schedule", "history") if k not in state]
+    if missing:
+        raise CheckpointError(f"{checkpoint} is not a training checkpoint: it has no {', '.join(missing)}")
+    saved = dict(state.get("training") or {"epochs": state.get("epochs")})  # before version 2: epochs only
+    differences = [f"{k}={saved[k]!r}, not {v!r}" for k, v in settings.items() if k in saved and saved[k] != v]
+    if "config" in state:
+        differences += [f"model {k}={state['config'].get(k)!r}, not {v!r}" for k, v in config.items()
+                        if state["config"].get(k) != v]
+    if differences:
+        raise CheckpointError(f"{checkpoint} was made with {'; '.join(differences)}: resume with the checkpoint's "
+                              "settings, or start a new run with another checkpoint file")
 
 
 def _config(model: nn.Module) -> dict:

@@ -417,3 +417,27 @@ def test_cifar10_wrong_archive(isolated):
     cifar_archive(path)
     with pytest.raises(DataError, match=f"expected MD5 {data.CIFAR10.files[0].md5}"):
         data.load_cifar10(path)
+
+
+def dead_pid():
+    """The PID of a process that has exited (and been reaped)."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_download_removes_what_a_killed_download_left_and_nothing_else(isolated, server):
+    # Issue 13 item 5: a killed download left pooch's tmpXXXX in the cache for good.
+    s, source, _ = server
+    folder = isolated / "cache" / "mobilenet-course" / "fashion-mnist"
+    dead, alive = folder / f".download-{dead_pid()}-abc", folder / f".download-{os.getpid()}-def"
+    for f in (dead, alive):
+        f.mkdir(parents=True)
+        (f / "tmp1234").write_bytes(b"half a file")
+    data.load_fashion_mnist(source=DataSource(s.url + "/good/", source.files))
+    assert not dead.exists(), "the killed process's download folder must go"
+    assert (alive / "tmp1234").exists(), "a download in progress in a live process must stay"
+    assert cache_files(isolated) == sorted([alive.name, *NAMES])
