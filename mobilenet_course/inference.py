@@ -140,7 +140,8 @@ def _compiled_frozen(module: nn.Module, example: torch.Tensor,
     """
     import torch._inductor.config as inductor_config
 
-    compiled = torch.compile(module)
+    compiled = torch.compile(module, dynamic=False)  # static shapes: a second model of another size must not
+    # turn on dynamic shapes, which broke mkldnn's fused convolutions (a stride assertion) in torch 2.13
 
     def run(x: torch.Tensor) -> torch.Tensor:
         with inductor_config.patch(freezing=True):

@@ -146,3 +146,17 @@ def test_int8_with_a_torchao_for_another_torch_says_so(monkeypatch):
     monkeypatch.setitem(sys.modules, PT2E, None)  # imports fail below the top level, as on a version mismatch
     with pytest.raises(inference.Unavailable, match="torchao is installed but does not import with torch"):
         inference.prepare("int8", mc.MobileNetV1(0.25, 32, 10), torch.zeros(1, 3, 32, 32))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(bool(inference.missing_build_tools()), reason="torch.compile needs a C++ compiler and Python's headers")
+def test_compile_twice_with_models_of_different_sizes():
+    # A reader compiles one model, then another: dynamo recompiles the same forward with new shapes, and with
+    # automatic dynamic shapes inductor's fused mkldnn convolutions failed a stride assertion (torch 2.13).
+    for model, batch in [(mc.from_name("0.25-MobileNet-128"), 1),
+                         (mc.MobileNetV1(0.25, 28, 10, in_channels=1, small_input=True), 64)]:
+        model.eval()
+        x = torch.randn(batch, model.in_channels, model.resolution, model.resolution)
+        run = inference.prepare("compile", model, x)
+        with torch.no_grad():
+            torch.testing.assert_close(run(x), model(x), atol=inference.PATHS["compile"].atol, rtol=0)
