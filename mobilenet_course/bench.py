@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import torch
 
+from . import checks
+
 __all__ = ["Timing", "time_call", "time_interleaved", "time_module", "inference", "machine", "benchmark",
            "write_results", "read_results", "bundled_results", "matmul_peak"]
 
@@ -32,9 +34,13 @@ class Timing:
 
 
 def time_call(fn: Callable[[], object], *, warmup: int = 5, runs: int = 30, min_time_s: float = 0.0) -> Timing:
-    """Time ``fn()``: ``warmup`` untimed calls, then at least ``runs`` timed calls (more until ``min_time_s``)."""
-    if warmup < 0 or runs < 1:
-        raise ValueError(f"warmup must be >= 0 and runs >= 1, got warmup={warmup}, runs={runs}")
+    """Time ``fn()``: ``warmup`` untimed calls, then at least ``runs`` timed calls (more until ``min_time_s``).
+
+    ``warmup`` is a whole number from 0 to 100,000, ``runs`` from 1 to 1,000,000, ``min_time_s`` a finite number of
+    seconds from 0 to 3600 (``inf`` would never stop); anything else raises
+    :class:`~mobilenet_course.checks.ArgumentError`, a ValueError naming the argument.
+    """
+    warmup, runs, min_time_s = _check_timing(warmup, runs, min_time_s)
     for _ in range(warmup):
         fn()
     times: list[float] = []
@@ -44,6 +50,12 @@ def time_call(fn: Callable[[], object], *, warmup: int = 5, runs: int = 30, min_
         fn()
         times.append((time.perf_counter() - t0) * 1e3)
     return _summarise(times)
+
+
+def _check_timing(warmup: int, runs: int, min_time_s: float) -> tuple[int, int, float]:
+    return (checks.whole(warmup, "warmup", low=0, high=100_000),
+            checks.whole(runs, "runs", low=1, high=1_000_000),
+            checks.number(min_time_s, "min_time_s", low=0, high=3600, hint=" (seconds)"))
 
 
 def time_interleaved(fns: dict[str, Callable[[], object]], *, warmup: int = 5, runs: int = 30) -> dict[str, Timing]:
@@ -162,17 +174,23 @@ def benchmark(model: torch.nn.Module, *, path: str = "eager", batch: int = 1, th
     batch : int
         Images per call.
     threads : int, optional
-        torch's intra-op threads for the measurement (restored afterwards); default: leave as is.
+        torch's intra-op threads for the measurement (restored afterwards), from 1 to 4 times the CPUs this process
+        may use (:func:`mobilenet_course.checks.max_threads`); default: leave as is.
     warmup, runs, min_time_s : int, int, float
-        Untimed calls first, then at least ``runs`` timed calls and at least ``min_time_s`` seconds of them.
+        Untimed calls first, then at least ``runs`` timed calls and at least ``min_time_s`` seconds of them
+        (checked as :func:`time_call` checks them).
+
+    Bad arguments raise :class:`~mobilenet_course.checks.ArgumentError`, a ValueError naming the argument, before
+    anything is timed.
     """
     from .costs import profile
     from .inference import cpu_copy, prepare
 
-    if batch < 1:
-        raise ValueError(f"batch must be >= 1, got {batch}")
-    if threads is not None and threads < 1:
-        raise ValueError(f"threads must be >= 1, got {threads}")
+    batch = checks.whole(batch, "batch", low=1, high=1024)
+    threads = checks.threads(threads)
+    warmup, runs, min_time_s = _check_timing(warmup, runs, min_time_s)
+    if not isinstance(path, str):
+        raise checks.ArgumentError(f"path must be the name of an inference path such as 'eager', got {path!r}")
     model = cpu_copy(model)  # timed and profiled; the caller's model stays where it is, as it is
     previous = torch.get_num_threads()
     if threads is not None:

@@ -41,19 +41,31 @@ def _checked(check, *args, **kwargs):
         raise WidgetArgumentError(str(error)) from None
 
 
-def _alpha(value) -> float:
-    return _checked(checks.number, value, "alpha", low=ALPHA_RANGE[0], high=ALPHA_RANGE[1],
+def _alpha(value, name: str = "alpha") -> float:
+    return _checked(checks.number, value, name, low=ALPHA_RANGE[0], high=ALPHA_RANGE[1],
                     hint=" (the explorer's slider)")
 
 
-def _resolution(value) -> int:
-    return _checked(checks.whole, value, "resolution", low=RESOLUTION_RANGE[0], high=RESOLUTION_RANGE[1],
+def _resolution(value, name: str = "resolution") -> int:
+    return _checked(checks.whole, value, name, low=RESOLUTION_RANGE[0], high=RESOLUTION_RANGE[1],
                     hint=" (pixels, the explorer's slider)")
 
 
 def _budget(value, name: str) -> float | None:
     return _checked(checks.number, value, name, low=0, low_open=True, allow_none=True,
                     hint=" (None means no limit)")
+
+
+class _Checked(traitlets.TraitType):
+    """A trait whose values follow the package's rules (``rule(value, name)``), when built and whenever set:
+    NumPy scalars are numbers; bools and strings are not (traitlets' Float and Int would take True as 1)."""
+
+    def __init__(self, rule, default_value, **kwargs) -> None:
+        self.rule = rule
+        super().__init__(default_value, **kwargs)
+
+    def validate(self, obj, value):
+        return self.rule(value, self.name)
 
 
 def _module(name: str) -> str:
@@ -90,8 +102,8 @@ class CostExplorer(anywidget.AnyWidget):
 
     _esm = _module("cost_explorer.js")
     _css = STATIC / "widgets.css"
-    alpha = traitlets.Float(1.0).tag(sync=True)
-    resolution = traitlets.Int(REFERENCE_RESOLUTION).tag(sync=True)
+    alpha = _Checked(_alpha, 1.0).tag(sync=True)
+    resolution = _Checked(_resolution, REFERENCE_RESOLUTION).tag(sync=True)
     layers = traitlets.List(traitlets.Dict()).tag(sync=True)
 
     def __init__(self, alpha: float = 1.0, resolution: int = REFERENCE_RESOLUTION, num_classes: int = 1000,
@@ -99,14 +111,6 @@ class CostExplorer(anywidget.AnyWidget):
         num_classes = _checked(checks.whole, num_classes, "num_classes", low=1, high=MAX_CLASSES)
         super().__init__(alpha=_alpha(alpha), resolution=_resolution(resolution),
                          layers=family.layer_table(num_classes), **kwargs)
-
-    @traitlets.validate("alpha")
-    def _check_alpha(self, proposal: dict) -> float:
-        return _alpha(proposal["value"])
-
-    @traitlets.validate("resolution")
-    def _check_resolution(self, proposal: dict) -> int:
-        return _resolution(proposal["value"])
 
     def values(self) -> dict[str, object]:
         """What the widget shows for its current alpha and resolution, computed in Python."""
@@ -160,9 +164,9 @@ class BudgetPicker(anywidget.AnyWidget):
     _esm = _module("budget_picker.js")
     _css = STATIC / "widgets.css"
     models = traitlets.List(traitlets.Dict()).tag(sync=True)
-    max_mult_adds_m = traitlets.Float(None, allow_none=True).tag(sync=True)
-    max_size_mb = traitlets.Float(None, allow_none=True).tag(sync=True)
-    max_latency_ms = traitlets.Float(None, allow_none=True).tag(sync=True)
+    max_mult_adds_m = _Checked(_budget, None, allow_none=True).tag(sync=True)
+    max_size_mb = _Checked(_budget, None, allow_none=True).tag(sync=True)
+    max_latency_ms = _Checked(_budget, None, allow_none=True).tag(sync=True)
 
     def __init__(self, max_mult_adds_m: float | None = None, max_size_mb: float | None = None,
                  max_latency_ms: float | None = None, latencies: Mapping[str, float] | None = None,
@@ -179,10 +183,6 @@ class BudgetPicker(anywidget.AnyWidget):
                 f"{', '.join(missing)}. Measure them all (`mobilenet-course bench --grid --out results.json`, then "
                 "family.load_latencies('results.json')), or leave latencies out and budget mult-adds and size only.")
         super().__init__(models=family.as_rows(self._grid), **budgets, **kwargs)
-
-    @traitlets.validate("max_mult_adds_m", "max_size_mb", "max_latency_ms")
-    def _check_budget(self, proposal: dict) -> float | None:
-        return _budget(proposal["value"], proposal["trait"].name)
 
     def best(self) -> family.GridModel | None:
         """The model the widget shows, computed in Python; None when no model meets the budgets (the widget then
