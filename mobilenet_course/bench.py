@@ -180,8 +180,10 @@ def benchmark(model: torch.nn.Module, *, path: str = "eager", batch: int = 1, th
         Untimed calls first, then at least ``runs`` timed calls and at least ``min_time_s`` seconds of them
         (checked as :func:`time_call` checks them).
 
-    Bad arguments raise :class:`~mobilenet_course.checks.ArgumentError`, a ValueError naming the argument, before
-    anything is timed.
+    Raises
+    ------
+    mobilenet_course.checks.ArgumentError
+        A ValueError naming the argument, for a bad argument, before anything is timed.
     """
     from .costs import profile
     from .inference import cpu_copy, prepare

@@ -238,7 +238,10 @@ def training_panel(splits, *, subset: int = 10_000, num_classes: int = 10):
         button.disabled = True
         channels = splits["train"][0].shape[1]
         # small images: the stride-1 first convolution (chapter 7)
-        model = MobileNetV1(alpha.value, resolution.value, num_classes, in_channels=channels, small_input=True)
+        # the slider's steps of 0.05 arrive as floats such as 0.35000000000000003: round them, so the model is
+        # named 0.35-MobileNet-28 (a model's name spells its alpha exactly)
+        model = MobileNetV1(round(alpha.value, 2), resolution.value, num_classes, in_channels=channels,
+                            small_input=True)
         loaders = data.loaders(splits, resolution.value, subset=subset)
 
         def draw(history: train.History) -> None:
@@ -273,7 +276,8 @@ def benchmark_panel(stored: list[dict] | None = None):
     alpha = w.Dropdown(options=[1.0, 0.75, 0.5, 0.25], value=0.5, description="alpha")
     resolution = w.Dropdown(options=[224, 192, 160, 128], value=160, description="resolution")
     path = w.Dropdown(options=inference.available_paths(), value="eager", description="path")
-    threads = w.BoundedIntText(value=torch.get_num_threads(), min=1, max=64, description="threads")
+    threads = w.BoundedIntText(value=min(torch.get_num_threads(), checks.max_threads()), min=1,
+                               max=checks.max_threads(), description="threads")
     button = w.Button(description="Measure", button_style="primary")
     status = w.HTML("Press <b>Measure</b> to time a model on this machine (needs a running kernel: Jupyter or Colab).")
     plot = w.Image(format="png")
