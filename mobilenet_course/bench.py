@@ -64,8 +64,9 @@ def time_interleaved(fns: dict[str, Callable[[], object]], *, warmup: int = 5, r
     Comparing two layers by timing one after the other is biased by whatever else the machine does meanwhile
     (another process, clock changes); taking turns spreads those effects over all of them. Book: chapter 2.
     """
-    if not fns or runs < 1:
-        raise ValueError("time_interleaved needs at least one function and runs >= 1")
+    if not fns:
+        raise ValueError("time_interleaved needs at least one function")
+    warmup, runs, _ = _check_timing(warmup, runs, 0.0)
     for fn in fns.values():
         for _ in range(warmup):
             fn()
@@ -136,6 +137,8 @@ def matmul_peak(threads: int | None = None, seconds: float = 0.5) -> float:
     oneDNN reaches. A model's compute floor is ``2 * mult_adds / peak``: no fp32 path can run faster than that.
     Book: chapter 8.
     """
+    threads = checks.threads(threads)
+    seconds = checks.number(seconds, "seconds", low=0, high=3600)
     previous = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
@@ -174,8 +177,8 @@ def benchmark(model: torch.nn.Module, *, path: str = "eager", batch: int = 1, th
     batch : int
         Images per call.
     threads : int, optional
-        torch's intra-op threads for the measurement (restored afterwards), from 1 to 4 times the CPUs this process
-        may use (:func:`mobilenet_course.checks.max_threads`); default: leave as is.
+        torch's intra-op threads for the measurement (restored afterwards), from 1 to 4 times the machine's CPUs
+        (:func:`mobilenet_course.checks.max_threads`); default: leave as is.
     warmup, runs, min_time_s : int, int, float
         Untimed calls first, then at least ``runs`` timed calls and at least ``min_time_s`` seconds of them
         (checked as :func:`time_call` checks them).

@@ -140,15 +140,20 @@ def usable_cpus() -> int:
 
 
 def max_threads() -> int:
-    """The most torch threads that make sense here: 4 times the usable CPUs (more only make the machine thrash)."""
-    return 4 * usable_cpus()
+    """The most torch threads that make sense here: 4 times the machine's CPUs (more only make it thrash).
+
+    The machine's, not only those this process may use (:func:`usable_cpus`): chapter 8 times twice the machine's
+    cores on purpose, to show what oversubscription costs, and must still run under ``taskset``.
+    """
+    return 4 * max(usable_cpus(), os.cpu_count() or 1)
 
 
 def threads(value: Any, name: str | None = "threads", *, allow_none: bool = True) -> int | None:
     """A thread count: a whole number from 1 to :func:`max_threads`, or None (leave torch's choice)."""
     cap = max_threads()
     return whole(value, name, low=1, high=cap, allow_none=allow_none,
-                 hint=f" (this process may use {usable_cpus()} CPUs; more than 4 threads a CPU only slow it down)")
+                 hint=f" (this machine has {cap // 4} CPUs, this process may use {usable_cpus()}; more than 4 "
+                      "threads a CPU only slow it down)")
 
 
 # -- the command line: argparse types built from the same rules ------------------------------------------------------

@@ -2,6 +2,7 @@
 checked by one set of rules (mobilenet_course.checks), and every mistake is a clear error, never a silent result,
 a hang or a traceback."""
 
+import os
 import re
 import time
 
@@ -285,8 +286,12 @@ def test_benchmark_caps_threads_and_refuses_endless_timing():
         bench.time_call(lambda: None, min_time_s=float("inf"))  # looped forever before
     with pytest.raises(ValueError, match="runs must be a whole number"):
         bench.time_call(lambda: None, runs=2.5)
+    with pytest.raises(ValueError, match="warmup must be a whole number"):
+        bench.time_interleaved({"a": lambda: None}, warmup=-1)
+    with pytest.raises(ValueError, match="threads must be a whole number"):
+        bench.matmul_peak(threads=0)
     assert time.perf_counter() - began < 0.5
-    assert checks.max_threads() == 4 * checks.usable_cpus()
+    assert checks.max_threads() == 4 * max(checks.usable_cpus(), os.cpu_count())
 
 
 # -- items 10, 11, 15, 17, 19, 20: one line from the command line, exit status 2 -------------------------------------
