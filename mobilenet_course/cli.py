@@ -230,8 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--paths", type=lambda s: s.split(","), default=["eager"], metavar="P1,P2",
                    help=f"inference paths, comma-separated, or all ({', '.join(inference.PATHS)}); default eager")
     p.add_argument("--threads", type=checks.cli_threads, default=None,
-                   help="torch intra-op threads, at most 4 per CPU of the machine (default: torch's choice, usually the "
-                        "number of cores)")
+                   help="torch intra-op threads, at most 4 per CPU of the machine (default: torch's choice, "
+                        "usually the number of cores)")
     p.add_argument("--batch", type=checks.cli_whole(low=1, high=1024), default=1,
                    help="images per call, 1 to 1024 (default 1)")
     p.add_argument("--runs", type=checks.cli_whole(low=1, high=1_000_000), default=30,
@@ -265,7 +265,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where the data set is: Fashion-MNIST's folder of four files; CIFAR-10's archive "
                         "cifar-10-python.tar.gz or the folder that holds it (default: look it up)")
     p.add_argument("--subset", type=checks.cli_whole(low=1), help="train on the first N training images only")
-    p.add_argument("--threads", type=checks.cli_threads, help="torch intra-op threads, at most 4 per CPU of the machine")
+    p.add_argument("--threads", type=checks.cli_threads,
+                   help="torch intra-op threads, at most 4 per CPU of the machine")
     p.add_argument("--seed", type=checks.cli_whole(low=0, high=2**32 - 1), default=0,
                    help="random seed (default 0)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")

@@ -218,8 +218,8 @@ def load_cifar10(path: str | os.PathLike | None = None, *, download: bool = True
                  source: DataSource = CIFAR10) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """CIFAR-10 from its official python archive, as uint8 tensors (N, 3, 32, 32) and labels.
 
-    ``path`` is the archive ``cifar-10-python.tar.gz`` or the folder that holds it; otherwise it is looked for in ``$MOBILENET_COURSE_DATA``
-    and the cache, then downloaded. The archive's MD5 is verified first, and its pickled batches are read with an
+    ``path`` is the archive ``cifar-10-python.tar.gz`` or the folder that holds it; otherwise it is looked for in
+    ``$MOBILENET_COURSE_DATA`` and the cache, then downloaded. The archive's MD5 is verified first, and its pickled batches are read with an
     unpickler that accepts only NumPy arrays (no code runs).
     """
     file = source.files[0]

@@ -134,10 +134,10 @@ def pick(models: Iterable[GridModel], *, max_mult_adds: float | None = None, max
     """The most accurate model within every given budget (ties go to the cheaper model).
 
     Each budget is None (no limit) or a positive, finite number (NumPy scalars too). Raises ValueError naming the
-    budget that nothing meets (:class:`NoModelFits`), with the cheapest model's figures; :class:`mobilenet_course.checks.ArgumentError` (a
-    ValueError) for a budget that is not a positive finite number; ValueError for ``max_latency_ms`` when a model
-    has no measured latency (naming them). Book: chapter 6, "Picking a model for a budget" (the seed text's "10 ms
-    and 5 MB").
+    budget that nothing meets (:class:`NoModelFits`), with the cheapest model's figures;
+    :class:`mobilenet_course.checks.ArgumentError` (a ValueError) for a budget that is not a positive finite number;
+    ValueError for ``max_latency_ms`` when a model has no measured latency (naming them). Book: chapter 6, "Picking
+    a model for a budget" (the seed text's "10 ms and 5 MB").
     """
     models = list(models)
     if not models:

@@ -214,9 +214,9 @@ class MobileNetV1(nn.Module):
     Parameters
     ----------
     alpha : float
-        Width multiplier in [0.01, 1.5] (``ALPHA_LIMITS``). Every layer, the first conv included, gets ``max(8, int(c * alpha))``
-        channels. The paper's models use 1.0, 0.75, 0.5 and 0.25: at 224 px they cost 569, 325, 149 and 41 million
-        mult-adds and have 4.2, 2.6, 1.3 and 0.5 million parameters.
+        Width multiplier in [0.01, 1.5] (``ALPHA_LIMITS``). Every layer, the first conv included, gets
+        ``max(8, int(c * alpha))`` channels. The paper's models use 1.0, 0.75, 0.5 and 0.25: at 224 px they cost
+        569, 325, 149 and 41 million mult-adds and have 4.2, 2.6, 1.3 and 0.5 million parameters.
     resolution : int, optional
         Input height and width in pixels (default 224). The paper uses 224, 192, 160 and 128; cost scales with
         ``rho**2`` and the parameters stay the same. At least 32 (16 with ``small_input``), at most 1024.

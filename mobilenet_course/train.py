@@ -102,9 +102,9 @@ def pick_device(device: str = "auto") -> torch.device:
         raise checks.ArgumentError(f"{allowed}; got {device!r} (training cannot run there)")
     if dev.type == "cuda":
         if not torch.cuda.is_available():
-            raise checks.ArgumentError(f"device {device!r}: CUDA is not available here (torch "
-                                       f"{torch.__version__}, {'built without CUDA' if torch.version.cuda is None else 'no GPU found'}); "
-                                       f"{allowed}")
+            why = "built without CUDA" if torch.version.cuda is None else "no GPU found"
+            raise checks.ArgumentError(f"device {device!r}: CUDA is not available here (torch {torch.__version__}, "
+                                       f"{why}); {allowed}")
         if dev.index is not None and dev.index >= torch.cuda.device_count():
             raise checks.ArgumentError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA "
                                        f"device(s), numbered from 0")
