@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import torch
 
+from . import checks
+
 __all__ = ["Timing", "time_call", "time_interleaved", "time_module", "inference", "machine", "benchmark",
            "write_results", "read_results", "bundled_results", "matmul_peak"]
 
@@ -32,9 +34,13 @@ class Timing:
 
 
 def time_call(fn: Callable[[], object], *, warmup: int = 5, runs: int = 30, min_time_s: float = 0.0) -> Timing:
-    """Time ``fn()``: ``warmup`` untimed calls, then at least ``runs`` timed calls (more until ``min_time_s``)."""
-    if warmup < 0 or runs < 1:
-        raise ValueError(f"warmup must be >= 0 and runs >= 1, got warmup={warmup}, runs={runs}")
+    """Time ``fn()``: ``warmup`` untimed calls, then at least ``runs`` timed calls (more until ``min_time_s``).
+
+    ``warmup`` is a whole number from 0 to 100,000, ``runs`` from 1 to 1,000,000, ``min_time_s`` a finite number of
+    seconds from 0 to 3600 (``inf`` would never stop); anything else raises
+    :class:`~mobilenet_course.checks.ArgumentError`, a ValueError naming the argument.
+    """
+    warmup, runs, min_time_s = _check_timing(warmup, runs, min_time_s)
     for _ in range(warmup):
         fn()
     times: list[float] = []
@@ -46,14 +52,21 @@ def time_call(fn: Callable[[], object], *, warmup: int = 5, runs: int = 30, min_
     return _summarise(times)
 
 
+def _check_timing(warmup: int, runs: int, min_time_s: float) -> tuple[int, int, float]:
+    return (checks.whole(warmup, "warmup", low=0, high=100_000),
+            checks.whole(runs, "runs", low=1, high=1_000_000),
+            checks.number(min_time_s, "min_time_s", low=0, high=3600, hint=" (seconds)"))
+
+
 def time_interleaved(fns: dict[str, Callable[[], object]], *, warmup: int = 5, runs: int = 30) -> dict[str, Timing]:
     """Time several functions in turns (a, b, c, a, b, c, ...), so that each sees the same machine state.
 
     Comparing two layers by timing one after the other is biased by whatever else the machine does meanwhile
     (another process, clock changes); taking turns spreads those effects over all of them. Book: chapter 2.
     """
-    if not fns or runs < 1:
-        raise ValueError("time_interleaved needs at least one function and runs >= 1")
+    if not fns:
+        raise ValueError("time_interleaved needs at least one function")
+    warmup, runs, _ = _check_timing(warmup, runs, 0.0)
     for fn in fns.values():
         for _ in range(warmup):
             fn()
@@ -124,6 +137,8 @@ def matmul_peak(threads: int | None = None, seconds: float = 0.5) -> float:
     oneDNN reaches. A model's compute floor is ``2 * mult_adds / peak``: no fp32 path can run faster than that.
     Book: chapter 8.
     """
+    threads = checks.threads(threads)
+    seconds = checks.number(seconds, "seconds", low=0, high=3600)
     previous = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
@@ -162,17 +177,25 @@ def benchmark(model: torch.nn.Module, *, path: str = "eager", batch: int = 1, th
     batch : int
         Images per call.
     threads : int, optional
-        torch's intra-op threads for the measurement (restored afterwards); default: leave as is.
+        torch's intra-op threads for the measurement (restored afterwards), from 1 to 4 times the machine's CPUs
+        (:func:`mobilenet_course.checks.max_threads`); default: leave as is.
     warmup, runs, min_time_s : int, int, float
-        Untimed calls first, then at least ``runs`` timed calls and at least ``min_time_s`` seconds of them.
+        Untimed calls first, then at least ``runs`` timed calls and at least ``min_time_s`` seconds of them
+        (checked as :func:`time_call` checks them).
+
+    Raises
+    ------
+    mobilenet_course.checks.ArgumentError
+        A ValueError naming the argument, for a bad argument, before anything is timed.
     """
     from .costs import profile
     from .inference import cpu_copy, prepare
 
-    if batch < 1:
-        raise ValueError(f"batch must be >= 1, got {batch}")
-    if threads is not None and threads < 1:
-        raise ValueError(f"threads must be >= 1, got {threads}")
+    batch = checks.whole(batch, "batch", low=1, high=1024)
+    threads = checks.threads(threads)
+    warmup, runs, min_time_s = _check_timing(warmup, runs, min_time_s)
+    if not isinstance(path, str):
+        raise checks.ArgumentError(f"path must be the name of an inference path such as 'eager', got {path!r}")
     model = cpu_copy(model)  # timed and profiled; the caller's model stays where it is, as it is
     previous = torch.get_num_threads()
     if threads is not None:

@@ -1,4 +1,9 @@
-"""The ``mobilenet-course`` command line. ``mobilenet-course --help`` lists the commands."""
+"""The ``mobilenet-course`` command line. ``mobilenet-course --help`` lists the commands.
+
+Every option is checked by the rules of :mod:`mobilenet_course.checks` as it is read, before any work. Every error
+ends as one line, ``mobilenet-course: error: ...``, naming the option or the file, with exit status 2; ``--debug``
+shows the traceback instead.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,9 @@ import argparse
 import os
 import sys
 
-from . import bench, costs, inference, tables
+from . import bench, checks, costs, inference, tables
 from .files import check_output
+from .model import ALPHA_LIMITS, MAX_CLASSES, MAX_IN_CHANNELS, MAX_RESOLUTION
 from .names import from_name, paper_grid
 
 
@@ -88,10 +94,13 @@ def run_training(alpha: float, resolution: int, small_input: bool, epochs: int, 
     import torch
 
     from . import data, train
-    from .model import MobileNetV1
+    from .model import MobileNetV1, check_arguments
 
+    # checked before the data are read: a bad device or configuration fails at once
+    train.pick_device(device)
+    check_arguments(alpha, resolution, 10, small_input=small_input)
     if threads is not None:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(checks.threads(threads))
     began = time.perf_counter()
     if dataset == "fashion-mnist":
         splits, channels = data.load_fashion_mnist(data_path), 1
@@ -191,14 +200,44 @@ def torch_threads() -> int:
     return torch.get_num_threads()
 
 
+class UsageError(Exception):
+    """A command line that argparse cannot read: :func:`main` prints it as one line and returns 2."""
+
+    def __init__(self, message: str, parser: argparse.ArgumentParser) -> None:
+        super().__init__(message)
+        self.parser = parser
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad command line raises :class:`UsageError` instead of exiting (``main`` reports it)."""
+
+    def error(self, message: str):
+        raise UsageError(message, self)
+
+
+NUM_CLASSES = checks.cli_whole(low=1, high=MAX_CLASSES)
+"""``--num-classes``: 1 to 100,000 (refused before any model is allocated)."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mobilenet-course", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="mobilenet-course", description=__doc__.splitlines()[0])
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_parser = commands.add_parser
+
+    def add_command(*args, **kwargs) -> argparse.ArgumentParser:
+        sub = add_parser(*args, **kwargs)
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                         help="show the traceback of an error")
+        return sub
+
+    commands.add_parser = add_command
 
     p = commands.add_parser("profile", help="per-layer mult-adds and parameters of a model")
     p.add_argument("model", help="a paper name such as 0.75-MobileNet-128 (or 0.75_MobileNet_small)")
-    p.add_argument("--num-classes", type=int, default=1000, help="classifier outputs (default 1000)")
-    p.add_argument("--in-channels", type=int, default=3, help="image channels (default 3)")
+    p.add_argument("--num-classes", type=NUM_CLASSES, default=1000, help="classifier outputs (default 1000)")
+    p.add_argument("--in-channels", type=checks.cli_whole(low=1, high=MAX_IN_CHANNELS), default=3,
+                   help="image channels (default 3)")
     p.add_argument("--small-input", action="store_true", help="stride-1 first conv for 28-32 px images")
     p.set_defaults(run=_profile)
 
@@ -215,13 +254,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--grid", action="store_true", help="the paper's 16 models (alpha x resolution)")
     p.add_argument("--paths", type=lambda s: s.split(","), default=["eager"], metavar="P1,P2",
                    help=f"inference paths, comma-separated, or all ({', '.join(inference.PATHS)}); default eager")
-    p.add_argument("--threads", type=int, default=None,
-                   help="torch intra-op threads (default: torch's choice, usually the number of cores)")
-    p.add_argument("--batch", type=int, default=1, help="images per call (default 1)")
-    p.add_argument("--runs", type=int, default=30, help="timed runs at least (default 30)")
-    p.add_argument("--warmup", type=int, default=10, help="untimed runs first (default 10)")
-    p.add_argument("--min-time", type=float, default=1.0, help="seconds of timed runs at least (default 1)")
-    p.add_argument("--num-classes", type=int, default=1000, help="classifier outputs (default 1000)")
+    p.add_argument("--threads", type=checks.cli_threads, default=None,
+                   help="torch intra-op threads, at most 4 per CPU of the machine (default: torch's choice, "
+                        "usually the number of cores)")
+    p.add_argument("--batch", type=checks.cli_whole(low=1, high=1024), default=1,
+                   help="images per call, 1 to 1024 (default 1)")
+    p.add_argument("--runs", type=checks.cli_whole(low=1, high=1_000_000), default=30,
+                   help="timed runs at least (default 30)")
+    p.add_argument("--warmup", type=checks.cli_whole(low=0, high=100_000), default=10,
+                   help="untimed runs first (default 10)")
+    p.add_argument("--min-time", type=checks.cli_number(low=0, high=3600), default=1.0,
+                   help="seconds of timed runs at least, 0 to 3600 (default 1)")
+    p.add_argument("--num-classes", type=NUM_CLASSES, default=1000, help="classifier outputs (default 1000)")
     p.add_argument("--out", metavar="FILE", help="append the result rows to FILE (.json or .csv)")
     p.set_defaults(run=_bench)
 
@@ -230,19 +274,26 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train M(alpha, rho) with AdamW and a one-cycle schedule. Presets: "
                     + "; ".join(f"{k}: {v}" for k, v in TRAIN_PRESETS.items()) + ". Options override the preset.")
     p.add_argument("--preset", choices=sorted(TRAIN_PRESETS), default="default", help="starting configuration")
-    p.add_argument("--alpha", type=float, help="width multiplier")
-    p.add_argument("--resolution", type=int, help="input resolution in pixels (28 keeps Fashion-MNIST as it is)")
+    p.add_argument("--alpha", type=checks.cli_number(low=ALPHA_LIMITS[0], high=ALPHA_LIMITS[1]),
+                   help=f"width multiplier, {ALPHA_LIMITS[0]} to {ALPHA_LIMITS[1]}")
+    p.add_argument("--resolution", type=checks.cli_whole(low=1, high=MAX_RESOLUTION),
+                   help="input resolution in pixels (28 keeps Fashion-MNIST as it is)")
     p.add_argument("--small-input", dest="small_input", action="store_true", default=None,
                    help="stride-1 first convolution, for 28-32 px images")
     p.add_argument("--no-small-input", dest="small_input", action="store_false", help="the paper's stride-2 stem")
-    p.add_argument("--epochs", type=int, help="passes over the training set")
-    p.add_argument("--batch-size", type=int, help="images per step")
-    p.add_argument("--lr", type=float, help="peak learning rate of the one-cycle schedule")
+    p.add_argument("--epochs", type=checks.cli_whole(low=1, high=10_000), help="passes over the training set")
+    p.add_argument("--batch-size", type=checks.cli_whole(low=1, high=65_536), help="images per step")
+    p.add_argument("--lr", type=checks.cli_number(low=0, high=10, low_open=True),
+                   help="peak learning rate of the one-cycle schedule, in (0, 10]")
     p.add_argument("--dataset", choices=["fashion-mnist", "cifar10"], default="fashion-mnist", help="data set")
-    p.add_argument("--data", metavar="PATH", help="folder of the data set's files (default: look it up)")
-    p.add_argument("--subset", type=int, help="train on the first N training images only")
-    p.add_argument("--threads", type=int, help="torch intra-op threads")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--data", metavar="PATH",
+                   help="where the data set is: Fashion-MNIST's folder of four files; CIFAR-10's archive "
+                        "cifar-10-python.tar.gz or the folder that holds it (default: look it up)")
+    p.add_argument("--subset", type=checks.cli_whole(low=1), help="train on the first N training images only")
+    p.add_argument("--threads", type=checks.cli_threads,
+                   help="torch intra-op threads, at most 4 per CPU of the machine")
+    p.add_argument("--seed", type=checks.cli_whole(low=0, high=2**32 - 1), default=0,
+                   help="random seed (default 0)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or mps (default auto)")
     p.add_argument("--checkpoint", metavar="FILE", help="save a checkpoint here after every epoch")
     p.add_argument("--resume", action="store_true",
@@ -276,12 +327,48 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+EXPECTED_ERRORS = (ValueError, OSError, RuntimeError)
+"""What a command may raise for a bad input: the package's own errors (``ArgumentError``, ``CheckpointError``,
+``DataError``, ``StubError``, ``NoModelFits`` are ValueErrors; ``inference.Unavailable`` is a RuntimeError), files
+that cannot be read or written, and what torch says about a checkpoint that does not fit. They print as their
+message. Anything else still prints one line, with its class and a pointer to ``--debug``."""
+
+MAX_MESSAGE = 1000
+"""The longest error line main prints, in characters (torch's state-dict errors run to thousands)."""
+
+
+def error_line(error: BaseException) -> str:
+    """The one line :func:`main` prints for ``error``: ``mobilenet-course: error: ...``."""
+    text = " ".join(str(error).split()) or "(no message)"
+    if isinstance(error, KeyError) and len(error.args) == 1:
+        text = f"missing key {error.args[0]!r}"
+    if not isinstance(error, EXPECTED_ERRORS):
+        text = f"{type(error).__name__}: {text} (unexpected: run with --debug for the traceback)"
+    if len(text) > MAX_MESSAGE:
+        text = text[:MAX_MESSAGE] + f"... ({len(text) - MAX_MESSAGE} more characters; --debug shows them all)"
+    return f"mobilenet-course: error: {text}"
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run ``mobilenet-course`` with ``argv`` (default: the process's arguments); returns the exit status.
+
+    0 on success; 2 for any error, printed as one line on stderr, ``mobilenet-course: error: ...`` (after the
+    command's usage line when the command line itself is wrong). With ``--debug`` the error is raised instead,
+    with its traceback. ``--help`` exits through SystemExit(0), as argparse does.
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as error:
+        error.parser.print_usage(sys.stderr)
+        print(error_line(ValueError(str(error))), file=sys.stderr)
+        return 2
     try:
         return args.run(args)
-    except (ValueError, OSError) as error:
-        print(f"mobilenet-course: error: {error}", file=sys.stderr)
+    except Exception as error:
+        if args.debug:
+            raise
+        print(error_line(error), file=sys.stderr)
         return 2
 
 

@@ -239,13 +239,18 @@ def load_cifar10(path: str | os.PathLike | None = None, *, download: bool = True
                  source: DataSource = CIFAR10) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
     """CIFAR-10 from its official python archive, as uint8 tensors (N, 3, 32, 32) and labels.
 
-    ``path`` is the archive ``cifar-10-python.tar.gz``; otherwise it is looked for in ``$MOBILENET_COURSE_DATA``
-    and the cache, then downloaded. The archive's MD5 is verified first, and its pickled batches are read with an
+    ``path`` is the archive ``cifar-10-python.tar.gz`` or the folder that holds it; otherwise it is looked for in
+    ``$MOBILENET_COURSE_DATA`` and the cache, then downloaded. The archive's MD5 is verified first, and its pickled batches are read with an
     unpickler that accepts only NumPy arrays (no code runs).
     """
     file = source.files[0]
     if path is not None:
         archive = Path(path)
+        if archive.is_dir():  # the folder that holds the archive, as `train --data FOLDER` says
+            if not (archive / file.name).is_file():
+                raise DataError(f"{archive} is a folder without {file.name} in it; give the archive "
+                                f"{file.name} itself or the folder that holds it")
+            archive = archive / file.name
     else:
         places = ([Path(os.environ[ENV_DATA]) / file.name] if os.environ.get(ENV_DATA) else []) + \
                  [cache_dir() / "cifar-10" / file.name]

@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import functools
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from . import reference
+from . import checks, reference
 from .costs import Cost, profile
 from .model import REFERENCE_RESOLUTION, MobileNetV1
 from .names import PAPER_ALPHAS, PAPER_RESOLUTIONS, model_name
 
-__all__ = ["layer_table", "family_costs", "GridModel", "grid", "pick", "load_latencies", "BYTES_PER_PARAM"]
+__all__ = ["layer_table", "family_costs", "GridModel", "grid", "pick", "load_latencies", "BYTES_PER_PARAM",
+           "NoModelFits"]
 
 BYTES_PER_PARAM = 4
 """Model size counts 4 bytes (fp32) per parameter of the paper's counting convention."""
+
+
+class NoModelFits(ValueError):
+    """No model of the grid meets the budget given to :func:`pick` (the budget itself was valid)."""
 
 
 def layer_table(num_classes: int = 1000, in_channels: int = 3, small_input: bool = False) -> list[dict]:
@@ -103,7 +107,17 @@ def load_latencies(path: str | Path, path_name: str = "eager") -> dict[str, floa
 
 
 def grid(latencies: Mapping[str, float] | None = None) -> list[GridModel]:
-    """The 16 models of the paper's grid, costs computed here, top-1 from the TF-slim checkpoints (reference)."""
+    """The 16 models of the paper's grid, costs computed here, top-1 from the TF-slim checkpoints (reference).
+
+    ``latencies`` maps model names to measured milliseconds (positive, finite numbers); a model missing from it
+    has ``latency_ms=None``, which :func:`pick` refuses when it is given a latency budget.
+    """
+    if latencies is not None:
+        if not isinstance(latencies, Mapping):
+            raise checks.ArgumentError(f"latencies must be a mapping of model name to milliseconds, such as "
+                                       f"{{'1.0-MobileNet-224': 21.5}}, got {type(latencies).__name__}")
+        latencies = {name: checks.number(ms, f"latencies[{name!r}]", low=0, low_open=True)
+                     for name, ms in latencies.items()}
     models = []
     for alpha in PAPER_ALPHAS:
         for resolution in PAPER_RESOLUTIONS:
@@ -119,14 +133,18 @@ def pick(models: Iterable[GridModel], *, max_mult_adds: float | None = None, max
          max_latency_ms: float | None = None) -> GridModel:
     """The most accurate model within every given budget (ties go to the cheaper model).
 
-    Raises ValueError naming the budget that nothing meets, with the cheapest model's figures. Book: chapter 6,
-    "Picking a model for a budget" (the seed text's "10 ms and 5 MB").
+    Each budget is None (no limit) or a positive, finite number (NumPy scalars too). Raises ValueError naming the
+    budget that nothing meets (:class:`NoModelFits`), with the cheapest model's figures;
+    :class:`mobilenet_course.checks.ArgumentError` (a ValueError) for a budget that is not a positive finite number;
+    ValueError for ``max_latency_ms`` when a model has no measured latency (naming them). Book: chapter 6, "Picking
+    a model for a budget" (the seed text's "10 ms and 5 MB").
     """
     models = list(models)
+    if not models:
+        raise checks.ArgumentError("pick needs at least one model, got none")
     limits = {"max_mult_adds": max_mult_adds, "max_size_mb": max_size_mb, "max_latency_ms": max_latency_ms}
-    for key, value in limits.items():
-        if value is not None and not (isinstance(value, (int, float)) and value > 0 and math.isfinite(value)):
-            raise ValueError(f"{key} must be a positive number or None, got {value!r}")
+    limits = {key: checks.number(value, key, low=0, low_open=True, allow_none=True) for key, value in limits.items()}
+    max_mult_adds, max_size_mb, max_latency_ms = limits.values()
     if max_latency_ms is not None and any(m.latency_ms is None for m in models):
         missing = [m.name for m in models if m.latency_ms is None]
         raise ValueError(f"max_latency_ms needs a measured latency for every model; missing: {', '.join(missing)}")
@@ -136,7 +154,7 @@ def pick(models: Iterable[GridModel], *, max_mult_adds: float | None = None, max
             and (max_latency_ms is None or m.latency_ms <= max_latency_ms)]
     if not fits:
         cheapest = min(models, key=lambda m: m.mult_adds)
-        raise ValueError(f"no model meets the budget {({k: v for k, v in limits.items() if v is not None})}; the "
+        raise NoModelFits(f"no model meets the budget {({k: v for k, v in limits.items() if v is not None})}; the "
                          f"cheapest, {cheapest.name}, needs {cheapest.mult_adds / 1e6:.1f} million mult-adds, "
                          f"{cheapest.size_mb:.2f} MB" + (f", {cheapest.latency_ms:.2f} ms" if cheapest.latency_ms
                                                          else ""))

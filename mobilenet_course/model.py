@@ -18,11 +18,12 @@ and timm models). Global average pooling and one fully connected layer make the 
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import torch
 from torch import nn
+
+from . import checks
 
 __all__ = [
     "Block",
@@ -34,6 +35,11 @@ __all__ = [
     "ShallowMobileNet",
     "scaled_channels",
     "format_alpha",
+    "check_arguments",
+    "ALPHA_LIMITS",
+    "MAX_RESOLUTION",
+    "MAX_CLASSES",
+    "MAX_IN_CHANNELS",
 ]
 
 REFERENCE_RESOLUTION = 224
@@ -77,9 +83,14 @@ ACTIVATIONS = {"relu": nn.ReLU, "relu6": nn.ReLU6}
 
 
 def format_alpha(alpha: float) -> str:
-    """Alpha as the paper writes it in a model name: 1.0, 0.75, 0.5, 0.25."""
-    text = f"{alpha:g}"
-    return text if "." in text else text + ".0"
+    """Alpha as the paper writes it in a model name: 1.0, 0.75, 0.5, 0.25.
+
+    The shortest decimal that reads back as the same float (Python's ``repr``), so that every model's name gives
+    back the same model: ``0.123456789`` stays ``0.123456789``, not ``0.123457``. Alpha must be in the models'
+    range, ``ALPHA_LIMITS`` (where the decimal never needs an exponent).
+    """
+    alpha = checks.number(alpha, "alpha", low=ALPHA_LIMITS[0], high=ALPHA_LIMITS[1])
+    return repr(alpha)
 
 
 def scaled_channels(channels: int, alpha: float) -> int:
@@ -123,22 +134,76 @@ class FullConvBlock(nn.Sequential):
         self.conv = ConvBNAct(in_channels, out_channels, 3, stride, groups=1, activation=activation)
 
 
-def _resolve_resolution(resolution: int | None, rho: float | None) -> int:
-    if rho is not None and resolution is not None:
-        if resolution != round(rho * REFERENCE_RESOLUTION):
-            raise ValueError(
-                f"resolution={resolution} and rho={rho} disagree: rho is resolution / {REFERENCE_RESOLUTION}, "
-                f"so rho={rho} means resolution={round(rho * REFERENCE_RESOLUTION)}. Give one of them."
-            )
+ALPHA_LIMITS = (0.01, 1.5)
+"""The width multipliers a model accepts. Below about 0.008 every layer sits at the floor of 8 channels anyway;
+above 1.5 the network is wider than anything the paper or the released checkpoints use."""
+
+MAX_RESOLUTION = 1024
+"""The largest input resolution a model accepts, in pixels (rho = 1024 / 224, about 4.6): 1.0-MobileNet-1024
+already costs about 12 billion mult-adds an image."""
+
+MAX_CLASSES = 100_000
+"""The most classifier outputs a model accepts (ImageNet-21k has 21,841 classes)."""
+
+MAX_IN_CHANNELS = 512
+"""The most image channels a model accepts (hyperspectral images have a few hundred bands)."""
+
+
+def check_arguments(alpha: float = 1.0, resolution: int | None = None, num_classes: int = 1000, *,
+                    rho: float | None = None, in_channels: int = 3, small_input: bool = False,
+                    activation: str = "relu", dropout: float = 0.0, blocks: tuple[Block, ...] = TABLE1_BLOCKS
+                    ) -> dict:
+    """Check the arguments of :class:`MobileNetV1` without building anything; return them normalised.
+
+    The model classes call this first; it is public so that scripts and tests can check a configuration, and
+    read its name, without allocating a network. Raises :class:`mobilenet_course.checks.ArgumentError` (a
+    ``ValueError``) naming the argument, with what is allowed. NumPy scalars are accepted as numbers; bools and
+    strings are not.
+
+    Returns
+    -------
+    dict
+        ``alpha`` (float), ``resolution`` (int), ``num_classes``, ``in_channels`` (ints), ``small_input`` (bool),
+        ``activation`` (str) and ``dropout`` (float).
+    """
+    alpha = checks.number(alpha, "alpha", low=ALPHA_LIMITS[0], high=ALPHA_LIMITS[1],
+                          hint=" (the paper uses 1, 0.75, 0.5, 0.25)")
+    small_input = checks.flag(small_input, "small_input")
+    rho = checks.number(rho, "rho", low=0, low_open=True, allow_none=True,
+                        hint=f" (rho is resolution / {REFERENCE_RESOLUTION})")
+    resolution = checks.whole(resolution, "resolution", low=1, high=MAX_RESOLUTION, allow_none=True,
+                              hint=" (pixels; the paper uses 224, 192, 160, 128)")
     if rho is not None:
-        if not (isinstance(rho, (int, float)) and math.isfinite(rho) and rho > 0):
-            raise ValueError(f"rho must be a positive number (resolution / {REFERENCE_RESOLUTION}), got {rho!r}")
-        return round(rho * REFERENCE_RESOLUTION)
+        if rho * REFERENCE_RESOLUTION > MAX_RESOLUTION + 0.5:
+            raise checks.ArgumentError(
+                f"rho must be at most {MAX_RESOLUTION}/{REFERENCE_RESOLUTION} = "
+                f"{MAX_RESOLUTION / REFERENCE_RESOLUTION:.4g} (resolution {MAX_RESOLUTION} px), got {rho!r}")
+        from_rho = round(rho * REFERENCE_RESOLUTION)
+        if resolution is not None and resolution != from_rho:
+            raise checks.ArgumentError(
+                f"resolution={resolution} and rho={rho} disagree: rho is resolution / {REFERENCE_RESOLUTION}, "
+                f"so rho={rho} means resolution={from_rho}. Give one of them.")
+        resolution = from_rho
     if resolution is None:
-        return REFERENCE_RESOLUTION
-    if isinstance(resolution, bool) or not isinstance(resolution, int):
-        raise ValueError(f"resolution must be a whole number of pixels, got {resolution!r}")
-    return resolution
+        resolution = REFERENCE_RESOLUTION
+    strides = [TABLE1_FIRST_CONV.stride if not small_input else 1] + [b.stride for b in blocks]
+    halvings = sum(s == 2 for s in strides)
+    if resolution < 2**halvings:
+        raise checks.ArgumentError(
+            f"resolution {resolution} px is too small for this network"
+            + (f" (rho={rho} gives {resolution} px)" if rho is not None else "")
+            + f": its {halvings} stride-2 layers need at least {2**halvings} px"
+            + ("" if small_input else " (or use small_input=True for 28-32 px images, which allows 16 px)"))
+    return {
+        "alpha": alpha,
+        "resolution": resolution,
+        "num_classes": checks.whole(num_classes, "num_classes", low=1, high=MAX_CLASSES),
+        "in_channels": checks.whole(in_channels, "in_channels", low=1, high=MAX_IN_CHANNELS,
+                                    hint=" (3 for RGB, 1 for grey-scale)"),
+        "small_input": small_input,
+        "activation": checks.choice(activation, "activation", sorted(ACTIVATIONS)),
+        "dropout": checks.number(dropout, "dropout", low=0, high=1, high_open=True),
+    }
 
 
 class MobileNetV1(nn.Module):
@@ -149,18 +214,18 @@ class MobileNetV1(nn.Module):
     Parameters
     ----------
     alpha : float
-        Width multiplier in (0, 1.5]. Every layer, the first conv included, gets ``max(8, int(c * alpha))``
-        channels. The paper's models use 1.0, 0.75, 0.5 and 0.25: at 224 px they cost 569, 325, 149 and 41 million
-        mult-adds and have 4.2, 2.6, 1.3 and 0.5 million parameters.
+        Width multiplier in [0.01, 1.5] (``ALPHA_LIMITS``). Every layer, the first conv included, gets
+        ``max(8, int(c * alpha))`` channels. The paper's models use 1.0, 0.75, 0.5 and 0.25: at 224 px they cost
+        569, 325, 149 and 41 million mult-adds and have 4.2, 2.6, 1.3 and 0.5 million parameters.
     resolution : int, optional
         Input height and width in pixels (default 224). The paper uses 224, 192, 160 and 128; cost scales with
-        ``rho**2`` and the parameters stay the same. At least 32 (16 with ``small_input``).
+        ``rho**2`` and the parameters stay the same. At least 32 (16 with ``small_input``), at most 1024.
     num_classes : int
-        Outputs of the fully connected classifier (1000 for ImageNet).
+        Outputs of the fully connected classifier (1000 for ImageNet), at most 100,000.
     rho : float, optional
         The paper's resolution multiplier, ``resolution / 224``; give it instead of ``resolution``.
     in_channels : int
-        Image channels: 3 for RGB, 1 for grey-scale images such as Fashion-MNIST.
+        Image channels: 3 for RGB, 1 for grey-scale images such as Fashion-MNIST (at most 512).
     small_input : bool
         For 28-32 px images (Fashion-MNIST, CIFAR-10): the first conv gets stride 1 instead of 2, so the body of
         Table 1 is kept but sees a 4x larger feature map in every later layer (about 4x the mult-adds, same
@@ -168,7 +233,16 @@ class MobileNetV1(nn.Module):
     activation : {"relu", "relu6"}
         The paper's ReLU, or the ReLU6 of the Keras, TF-slim and timm implementations.
     dropout : float
-        Dropout before the classifier (Keras uses 0.001; 0 disables it).
+        Dropout before the classifier, in [0, 1) (Keras uses 0.001; 0 disables it).
+
+    Raises
+    ------
+    mobilenet_course.checks.ArgumentError
+        A ``ValueError`` naming the argument when one has the wrong type (a bool or a string for a number, a float
+        for a whole number, anything but True or False for ``small_input``) or lies out of its range (infinite and
+        NaN values included). NumPy scalars such as ``np.float32(0.5)`` or ``np.int64(224)`` are numbers. Every
+        model that builds has a :attr:`name` that :func:`mobilenet_course.from_name` reads back to the same alpha,
+        resolution and class. See :func:`check_arguments`.
 
     Examples
     --------
@@ -194,28 +268,14 @@ class MobileNetV1(nn.Module):
         activation: str = "relu",
         dropout: float = 0.0,
     ) -> None:
+        config = check_arguments(alpha, resolution, num_classes, rho=rho, in_channels=in_channels,
+                                 small_input=small_input, activation=activation, dropout=dropout, blocks=self.blocks)
         super().__init__()
-        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not (0 < alpha <= 1.5):
-            raise ValueError(f"alpha must be a number in (0, 1.5] (the paper uses 1, 0.75, 0.5, 0.25), got {alpha!r}")
-        resolution = _resolve_resolution(resolution, rho)
+        alpha, resolution, num_classes = config["alpha"], config["resolution"], config["num_classes"]
+        in_channels, small_input, activation = config["in_channels"], config["small_input"], config["activation"]
         strides = [TABLE1_FIRST_CONV.stride if not small_input else 1] + [b.stride for b in self.blocks]
-        min_resolution = 2 ** sum(s == 2 for s in strides)
-        if resolution < min_resolution:
-            raise ValueError(
-                f"resolution {resolution} px is too small for this network: its {sum(s == 2 for s in strides)} "
-                f"stride-2 layers need at least {min_resolution} px"
-                + ("" if small_input else " (or use small_input=True for 28-32 px images, which allows 16 px)")
-            )
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-        if not isinstance(num_classes, int) or num_classes < 1:
-            raise ValueError(f"num_classes must be a positive whole number, got {num_classes!r}")
-        if not isinstance(in_channels, int) or in_channels < 1:
-            raise ValueError(f"in_channels must be a positive whole number, got {in_channels!r}")
-        if not (0.0 <= dropout < 1.0):
-            raise ValueError(f"dropout must be in [0, 1), got {dropout!r}")
 
-        self.alpha = float(alpha)
+        self.alpha = alpha
         self.resolution = resolution
         self.in_channels = in_channels
         self.num_classes = num_classes
@@ -230,7 +290,7 @@ class MobileNetV1(nn.Module):
             channels = out_channels
         self.features = nn.Sequential(*layers)
         self.pool = nn.AdaptiveAvgPool2d(1)
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = nn.Dropout(config["dropout"])
         self.classifier = nn.Linear(channels, num_classes)
         self.num_features = channels
 

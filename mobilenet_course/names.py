@@ -9,7 +9,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .model import ConvMobileNet, MobileNetV1, ShallowMobileNet, format_alpha
+from . import checks
+from .model import MAX_RESOLUTION, ConvMobileNet, MobileNetV1, ShallowMobileNet, format_alpha
 
 __all__ = ["PAPER_ALPHAS", "PAPER_RESOLUTIONS", "RESOLUTION_ALIASES", "from_name", "model_name", "parse_name",
            "paper_grid"]
@@ -25,15 +26,29 @@ RESOLUTION_ALIASES = {"baseline": 224, "medium": 192, "small": 160, "tiny": 128}
 
 FAMILIES = {"mobilenet": MobileNetV1, "convmobilenet": ConvMobileNet, "shallowmobilenet": ShallowMobileNet}
 
+MAX_NAME_LENGTH = 100
+"""The longest model name :func:`parse_name` reads, in characters (the longest real one has about 40)."""
+
+# Between the parts: "-" or "_" with optional spaces around, or spaces alone. Written as two alternatives so that a
+# run of spaces can be split in only one way: the old "\s*[-_ ]\s*" could split n spaces in about n**2 ways, and a
+# long run of spaces took minutes to refuse.
+_SEP = r"(?:\s*[-_]\s*|\s+)"
 _NAME = re.compile(
-    r"^\s*(?P<alpha>\d+(?:\.\d+)?|\.\d+)\s*[-_ ]\s*(?P<family>(?:conv|shallow)?mobilenet)\s*[-_ ]\s*"
-    r"(?P<resolution>\d+|" + "|".join(RESOLUTION_ALIASES) + r")\s*$",
+    r"(?P<alpha>\d+(?:\.\d+)?|\.\d+)" + _SEP + r"(?P<family>(?:conv|shallow)?mobilenet)" + _SEP
+    + r"(?P<resolution>\d+|" + "|".join(RESOLUTION_ALIASES) + r")",
     re.IGNORECASE,
 )
 
 
 def model_name(alpha: float, resolution: int, family: str = "MobileNet") -> str:
-    """The paper's name of ``M(alpha, resolution)``: ``model_name(0.75, 128) == "0.75-MobileNet-128"``."""
+    """The paper's name of ``M(alpha, resolution)``: ``model_name(0.75, 128) == "0.75-MobileNet-128"``.
+
+    ``family`` is ``"MobileNet"``, ``"ConvMobileNet"`` or ``"ShallowMobileNet"``. Alpha and resolution are checked
+    as the models check them (:func:`mobilenet_course.model.check_arguments`), so the name always reads back with
+    :func:`parse_name`. Raises :class:`mobilenet_course.checks.ArgumentError` (a ``ValueError``) otherwise.
+    """
+    family = checks.choice(family, "family", [c.__name__.removesuffix("V1") for c in FAMILIES.values()])
+    resolution = checks.whole(resolution, "resolution", low=1, high=MAX_RESOLUTION)
     return f"{format_alpha(alpha)}-{family}-{resolution}"
 
 
@@ -42,13 +57,18 @@ def parse_name(name: str) -> tuple[float, int, type[MobileNetV1]]:
 
     Accepted forms: the paper's ``"0.75-MobileNet-128"`` and ``"1.0 MobileNet-224"``, the alias
     ``"0.75_MobileNet_128"``, a resolution word ``"0.5_MobileNet_small"`` (baseline 224, medium 192, small 160,
-    tiny 128), and the variants ``"1.0-ConvMobileNet-224"`` and ``"1.0-ShallowMobileNet-224"``.
+    tiny 128), and the variants ``"1.0-ConvMobileNet-224"`` and ``"1.0-ShallowMobileNet-224"``. A name has at most
+    ``MAX_NAME_LENGTH`` characters. The numbers are read, not checked: :func:`from_name` checks them by building
+    the model (alpha in [0.01, 1.5], resolution up to 1024 px).
     """
     if not isinstance(name, str):
-        raise ValueError(f"a model name is a string such as '0.75-MobileNet-128', got {name!r}")
-    match = _NAME.match(name)
+        raise checks.ArgumentError(f"a model name is a string such as '0.75-MobileNet-128', got {name!r}")
+    if len(name) > MAX_NAME_LENGTH:
+        raise checks.ArgumentError(f"a model name has at most {MAX_NAME_LENGTH} characters, such as "
+                                   f"'0.75-MobileNet-128'; got {len(name)} characters ({name[:20]!r}...)")
+    match = _NAME.fullmatch(name.strip())
     if match is None:
-        raise ValueError(
+        raise checks.ArgumentError(
             f"cannot read model name {name!r}. Use ALPHA-MobileNet-RESOLUTION, such as '0.75-MobileNet-128', "
             f"'1.0 MobileNet-224' or '0.5_MobileNet_160'; the resolution may also be one of "
             f"{', '.join(RESOLUTION_ALIASES)}; ConvMobileNet and ShallowMobileNet are accepted as the family."

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from . import checks
 from .data import ImageDataset
 from .files import atomic_write
 
@@ -79,17 +80,38 @@ class History:
 
 
 def pick_device(device: str = "auto") -> torch.device:
-    """``"auto"``: CUDA if present, else Apple's MPS, else the CPU; or a device name such as ``"cpu"``."""
+    """``"auto"``: CUDA if present, else Apple's MPS, else the CPU; or ``"cpu"``, ``"cuda"`` (``"cuda:1"``) or
+    ``"mps"``, which must be present. Raises ValueError naming the device and what this machine has otherwise."""
+    mps = getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available()
     if device == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        if mps:
             return torch.device("mps")
         return torch.device("cpu")
+    here = ", ".join(["cpu"] + (["cuda"] if torch.cuda.is_available() else []) + (["mps"] if mps else []))
+    allowed = f"device must be 'auto', 'cpu', 'cuda' (or 'cuda:N') or 'mps'; this machine has: {here}"
+    if isinstance(device, torch.device):
+        device = str(device)
+    if not isinstance(device, str):
+        raise checks.ArgumentError(f"{allowed}; got {device!r}")
     try:
-        return torch.device(device)
-    except RuntimeError as error:
-        raise ValueError(f"device must be 'auto', 'cpu', 'cuda' or 'mps', got {device!r}") from error
+        dev = torch.device(device)
+    except RuntimeError:
+        raise checks.ArgumentError(f"{allowed}; got {device!r}") from None
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise checks.ArgumentError(f"{allowed}; got {device!r} (training cannot run there)")
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            why = "built without CUDA" if torch.version.cuda is None else "no GPU found"
+            raise checks.ArgumentError(f"device {device!r}: CUDA is not available here (torch {torch.__version__}, "
+                                       f"{why}); {allowed}")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise checks.ArgumentError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA "
+                                       f"device(s), numbered from 0")
+    if dev.type == "mps" and not mps:
+        raise checks.ArgumentError(f"device {device!r}: Apple's MPS is not available here; {allowed}")
+    return dev
 
 
 def _sha256(path: Path) -> str:
@@ -208,7 +230,10 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, 
     Parameters
     ----------
     epochs, lr, weight_decay, label_smoothing
-        The schedule rises to ``lr`` and anneals to nearly zero over all ``epochs``.
+        The schedule rises to ``lr`` and anneals to nearly zero over all ``epochs``. ``epochs`` is a whole number
+        from 1 to 10,000, ``lr`` a number in (0, 10], ``weight_decay`` in [0, 10], ``label_smoothing`` in [0, 1);
+        anything else (infinite, NaN, a string) raises :class:`~mobilenet_course.checks.ArgumentError`, a
+        ValueError naming the argument, before any work.
     device : {"auto", "cpu", "cuda", "mps"}
         Where to train; "auto" picks a GPU when there is one.
     channels_last : bool, optional
@@ -236,6 +261,13 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, 
     """
     from tqdm.auto import tqdm
 
+    epochs = checks.whole(epochs, "epochs", low=1, high=10_000)
+    lr = checks.number(lr, "lr", low=0, high=10, low_open=True, hint=" (AdamW's useful range is about 1e-4 to 1e-2)")
+    weight_decay = checks.number(weight_decay, "weight_decay", low=0, high=10)
+    label_smoothing = checks.number(label_smoothing, "label_smoothing", low=0, high=1, high_open=True)
+    seed = checks.whole(seed, "seed", low=0, high=2**32 - 1)
+    channels_last = None if channels_last is None else checks.flag(channels_last, "channels_last")
+    resume, progress = checks.flag(resume, "resume"), checks.flag(progress, "progress")
     dev = pick_device(device)
     channels_last = dev.type == "cpu" if channels_last is None else channels_last
     model.to(dev)

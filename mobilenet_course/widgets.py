@@ -15,16 +15,57 @@ from pathlib import Path
 import anywidget
 import traitlets
 
-from . import family
-from .model import REFERENCE_RESOLUTION
+from . import checks, family
+from .model import MAX_CLASSES, REFERENCE_RESOLUTION
 
-__all__ = ["CostExplorer", "BudgetPicker", "ALPHA_RANGE", "RESOLUTION_RANGE"]
+__all__ = ["CostExplorer", "BudgetPicker", "ALPHA_RANGE", "RESOLUTION_RANGE", "WidgetArgumentError"]
 
 STATIC = Path(__file__).parent / "static"
 ALPHA_RANGE = (0.25, 1.0)
 """The explorer's alpha slider: the paper's range, in steps of 0.01."""
 RESOLUTION_RANGE = (32, 320)
 """The explorer's resolution slider, in pixels (steps of 1; buttons for 224, 192, 160 and 128)."""
+
+
+class WidgetArgumentError(checks.ArgumentError, traitlets.TraitError):
+    """A widget argument of the wrong type or out of its range: a ``ValueError`` (as the package's other argument
+    errors, :class:`mobilenet_course.checks.ArgumentError`) and a ``traitlets.TraitError`` (as traitlets raises when
+    a trait is set to a bad value)."""
+
+
+def _checked(check, *args, **kwargs):
+    """Run a :mod:`~mobilenet_course.checks` rule, raising :class:`WidgetArgumentError` when it fails."""
+    try:
+        return check(*args, **kwargs)
+    except checks.ArgumentError as error:
+        raise WidgetArgumentError(str(error)) from None
+
+
+def _alpha(value, name: str = "alpha") -> float:
+    return _checked(checks.number, value, name, low=ALPHA_RANGE[0], high=ALPHA_RANGE[1],
+                    hint=" (the explorer's slider)")
+
+
+def _resolution(value, name: str = "resolution") -> int:
+    return _checked(checks.whole, value, name, low=RESOLUTION_RANGE[0], high=RESOLUTION_RANGE[1],
+                    hint=" (pixels, the explorer's slider)")
+
+
+def _budget(value, name: str) -> float | None:
+    return _checked(checks.number, value, name, low=0, low_open=True, allow_none=True,
+                    hint=" (None means no limit)")
+
+
+class _Checked(traitlets.TraitType):
+    """A trait whose values follow the package's rules (``rule(value, name)``), when built and whenever set:
+    NumPy scalars are numbers; bools and strings are not (traitlets' Float and Int would take True as 1)."""
+
+    def __init__(self, rule, default_value, **kwargs) -> None:
+        self.rule = rule
+        super().__init__(default_value, **kwargs)
+
+    def validate(self, obj, value):
+        return self.rule(value, self.name)
 
 
 def _module(name: str) -> str:
@@ -41,9 +82,16 @@ class CostExplorer(anywidget.AnyWidget):
     alpha : float
         Starting width multiplier, in [0.25, 1.0].
     resolution : int
-        Starting input resolution in pixels, in [32, 320].
+        Starting input resolution in pixels, a whole number in [32, 320].
     num_classes : int
         Classifier outputs (1000 for ImageNet).
+
+    Raises
+    ------
+    WidgetArgumentError
+        A ``ValueError`` (and ``traitlets.TraitError``) naming the argument, for a value of the wrong type (a bool or
+        a string; NumPy scalars are accepted) or off the sliders, here or when ``alpha`` or ``resolution`` is set
+        later.
 
     Examples
     --------
@@ -54,28 +102,15 @@ class CostExplorer(anywidget.AnyWidget):
 
     _esm = _module("cost_explorer.js")
     _css = STATIC / "widgets.css"
-    alpha = traitlets.Float(1.0).tag(sync=True)
-    resolution = traitlets.Int(REFERENCE_RESOLUTION).tag(sync=True)
+    alpha = _Checked(_alpha, 1.0).tag(sync=True)
+    resolution = _Checked(_resolution, REFERENCE_RESOLUTION).tag(sync=True)
     layers = traitlets.List(traitlets.Dict()).tag(sync=True)
 
     def __init__(self, alpha: float = 1.0, resolution: int = REFERENCE_RESOLUTION, num_classes: int = 1000,
                  **kwargs) -> None:
-        super().__init__(alpha=alpha, resolution=resolution, layers=family.layer_table(num_classes), **kwargs)
-
-    @traitlets.validate("alpha")
-    def _check_alpha(self, proposal: dict) -> float:
-        value = proposal["value"]
-        if not ALPHA_RANGE[0] <= value <= ALPHA_RANGE[1]:
-            raise traitlets.TraitError(f"alpha must be in [{ALPHA_RANGE[0]}, {ALPHA_RANGE[1]}], got {value}")
-        return value
-
-    @traitlets.validate("resolution")
-    def _check_resolution(self, proposal: dict) -> int:
-        value = proposal["value"]
-        if not RESOLUTION_RANGE[0] <= value <= RESOLUTION_RANGE[1]:
-            raise traitlets.TraitError(
-                f"resolution must be in [{RESOLUTION_RANGE[0]}, {RESOLUTION_RANGE[1]}] px, got {value}")
-        return value
+        num_classes = _checked(checks.whole, num_classes, "num_classes", low=1, high=MAX_CLASSES)
+        super().__init__(alpha=_alpha(alpha), resolution=_resolution(resolution),
+                         layers=family.layer_table(num_classes), **kwargs)
 
     def values(self) -> dict[str, object]:
         """What the widget shows for its current alpha and resolution, computed in Python."""
@@ -108,35 +143,61 @@ class BudgetPicker(anywidget.AnyWidget):
     Parameters
     ----------
     max_mult_adds_m, max_size_mb, max_latency_ms : float, optional
-        Starting budgets (millions of mult-adds, megabytes of fp32 weights, milliseconds); None means no limit.
+        Starting budgets (millions of mult-adds, megabytes of fp32 weights, milliseconds): positive, finite numbers
+        (NumPy scalars too), or None for no limit. A latency budget needs ``latencies``.
     latencies : mapping of model name to milliseconds, optional
         Measured latencies, e.g. ``family.load_latencies("results.json")`` from ``mobilenet-course bench --grid``.
+        It must hold all 16 models of the grid (by their names, ``"1.0-MobileNet-224"``), each a positive number.
+
+    Raises
+    ------
+    WidgetArgumentError
+        A ``ValueError`` (and ``traitlets.TraitError``) for a budget that is not None or a positive, finite number
+        (0, negative, infinite, NaN, a bool or a string), here or when a budget is set later.
+    ValueError
+        For a latency table that misses models of the grid (naming them), or a latency budget without a table.
+
+    A valid budget that no model meets is not an error: :meth:`best` returns None and the widget reads "No model
+    of the grid fits this budget." (``family.pick`` with the same budgets says what the cheapest model needs).
     """
 
     _esm = _module("budget_picker.js")
     _css = STATIC / "widgets.css"
     models = traitlets.List(traitlets.Dict()).tag(sync=True)
-    max_mult_adds_m = traitlets.Float(None, allow_none=True).tag(sync=True)
-    max_size_mb = traitlets.Float(None, allow_none=True).tag(sync=True)
-    max_latency_ms = traitlets.Float(None, allow_none=True).tag(sync=True)
+    max_mult_adds_m = _Checked(_budget, None, allow_none=True).tag(sync=True)
+    max_size_mb = _Checked(_budget, None, allow_none=True).tag(sync=True)
+    max_latency_ms = _Checked(_budget, None, allow_none=True).tag(sync=True)
 
     def __init__(self, max_mult_adds_m: float | None = None, max_size_mb: float | None = None,
                  max_latency_ms: float | None = None, latencies: Mapping[str, float] | None = None,
                  **kwargs) -> None:
-        if max_latency_ms is not None and latencies is None:
+        budgets = {"max_mult_adds_m": max_mult_adds_m, "max_size_mb": max_size_mb, "max_latency_ms": max_latency_ms}
+        budgets = {name: _budget(value, name) for name, value in budgets.items()}
+        if budgets["max_latency_ms"] is not None and latencies is None:
             raise ValueError("max_latency_ms needs a latency table: pass latencies={model name: milliseconds}")
         self._grid = family.grid(latencies)
-        super().__init__(models=family.as_rows(self._grid), max_mult_adds_m=max_mult_adds_m,
-                         max_size_mb=max_size_mb, max_latency_ms=max_latency_ms, **kwargs)
+        missing = [m.name for m in self._grid if m.latency_ms is None]
+        if latencies is not None and missing:
+            raise ValueError(
+                f"the latency table misses {len(missing)} of the grid's {len(self._grid)} models: "
+                f"{', '.join(missing)}. Measure them all (`mobilenet-course bench --grid --out results.json`, then "
+                "family.load_latencies('results.json')), or leave latencies out and budget mult-adds and size only.")
+        super().__init__(models=family.as_rows(self._grid), **budgets, **kwargs)
 
     def best(self) -> family.GridModel | None:
-        """The model the widget shows, computed in Python (None when nothing fits)."""
+        """The model the widget shows, computed in Python; None when no model meets the budgets (the widget then
+        reads "No model of the grid fits this budget.").
+
+        Raises ValueError when a latency budget is set on a picker without a latency table.
+        """
+        if self.max_latency_ms is not None and any(m.latency_ms is None for m in self._grid):
+            raise ValueError("max_latency_ms needs a latency table: build the picker with "
+                             "latencies={model name: milliseconds}")
         try:
             return family.pick(self._grid,
                                max_mult_adds=None if self.max_mult_adds_m is None else self.max_mult_adds_m * 1e6,
-                               max_size_mb=self.max_size_mb,
-                               max_latency_ms=self.max_latency_ms if self._grid[0].latency_ms is not None else None)
-        except ValueError:
+                               max_size_mb=self.max_size_mb, max_latency_ms=self.max_latency_ms)
+        except family.NoModelFits:
             return None
 
     def __repr__(self) -> str:
@@ -177,7 +238,10 @@ def training_panel(splits, *, subset: int = 10_000, num_classes: int = 10):
         button.disabled = True
         channels = splits["train"][0].shape[1]
         # small images: the stride-1 first convolution (chapter 7)
-        model = MobileNetV1(alpha.value, resolution.value, num_classes, in_channels=channels, small_input=True)
+        # the slider's steps of 0.05 arrive as floats such as 0.35000000000000003: round them, so the model is
+        # named 0.35-MobileNet-28 (a model's name spells its alpha exactly)
+        model = MobileNetV1(round(alpha.value, 2), resolution.value, num_classes, in_channels=channels,
+                            small_input=True)
         loaders = data.loaders(splits, resolution.value, subset=subset)
 
         def draw(history: train.History) -> None:
@@ -212,7 +276,8 @@ def benchmark_panel(stored: list[dict] | None = None):
     alpha = w.Dropdown(options=[1.0, 0.75, 0.5, 0.25], value=0.5, description="alpha")
     resolution = w.Dropdown(options=[224, 192, 160, 128], value=160, description="resolution")
     path = w.Dropdown(options=inference.available_paths(), value="eager", description="path")
-    threads = w.BoundedIntText(value=torch.get_num_threads(), min=1, max=64, description="threads")
+    threads = w.BoundedIntText(value=min(torch.get_num_threads(), checks.max_threads()), min=1,
+                               max=checks.max_threads(), description="threads")
     button = w.Button(description="Measure", button_style="primary")
     status = w.HTML("Press <b>Measure</b> to time a model on this machine (needs a running kernel: Jupyter or Colab).")
     plot = w.Image(format="png")

@@ -397,6 +397,8 @@ def test_cifar10_from_its_archive(isolated):
     source = cifar_archive(path)
     splits = data.load_cifar10(path, source=source)
     assert splits["train"][0].shape == (10, 3, 32, 32) and splits["test"][1].tolist() == [0, 1, 2, 3, 4]
+    # the folder that holds the archive, as `train --data FOLDER` gives it (issue 13, 20: "does not exist" before)
+    assert torch.equal(data.load_cifar10(isolated, source=source)["train"][0], splits["train"][0])
 
 
 class Exploit:

@@ -113,14 +113,14 @@ def test_malformed_name_says_what_is_allowed(bad):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"alpha": 0}, r"alpha must be a number in \(0, 1.5\]"),
-    ({"alpha": 1.6}, r"alpha must be a number in \(0, 1.5\]"),
+    ({"alpha": 0}, r"alpha must be a number in \[0.01, 1.5\]"),
+    ({"alpha": 1.6}, r"alpha must be a number in \[0.01, 1.5\]"),
     ({"resolution": 31}, "at least 32 px"),
     ({"resolution": 15, "small_input": True}, "at least 16 px"),
-    ({"resolution": 224.0}, "whole number of pixels"),
-    ({"rho": -1}, "rho must be a positive number"),
-    ({"activation": "gelu"}, "activation must be one of"),
-    ({"num_classes": 0}, "num_classes must be a positive"),
+    ({"resolution": 224.0}, r"resolution must be a whole number in \[1, 1024\] or None, got 224.0 \(pixels"),
+    ({"rho": -1}, "rho must be a positive, finite number"),
+    ({"activation": "gelu"}, "activation must be one of 'relu', 'relu6'"),
+    ({"num_classes": 0}, r"num_classes must be a whole number in \[1, 100000\]"),
 ])
 def test_bad_arguments_raise_clear_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):

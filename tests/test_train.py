@@ -251,7 +251,6 @@ def test_a_schedule_of_four_steps_trains(epochs, n_train):
 
 def test_pick_device(monkeypatch):
     assert train.pick_device("cpu") == torch.device("cpu")
-    assert train.pick_device("cuda:1") == torch.device("cuda", 1)  # a name is taken as it is
     mps = getattr(torch.backends, "mps", None)
     expected = ("cuda" if torch.cuda.is_available() else
                 "mps" if mps is not None and mps.is_available() else "cpu")
@@ -262,8 +261,51 @@ def test_pick_device(monkeypatch):
     if mps is not None:
         monkeypatch.setattr(mps, "is_available", lambda: False)
     assert train.pick_device("auto").type == "cpu"
-    with pytest.raises(ValueError, match="device must be 'auto', 'cpu', 'cuda' or 'mps', got 'tpu9'"):
+    with pytest.raises(ValueError, match=r"device must be 'auto', 'cpu', 'cuda' \(or 'cuda:N'\) or 'mps'.*got 'tpu9'"):
         train.pick_device("tpu9")
+
+
+@pytest.mark.parametrize("device, message", [
+    ("cuda", "device 'cuda': CUDA is not available here"),  # was an AssertionError deep in torch (issue 13, 17)
+    ("cuda:1", "device 'cuda:1': CUDA is not available here"),
+    ("mps", "device 'mps': Apple's MPS is not available here"),
+    ("meta", "got 'meta' \\(training cannot run there\\)"),  # was a failure inside the training loop
+    (3, "got 3"),
+])
+def test_pick_device_refuses_what_this_machine_cannot_train_on(monkeypatch, device, message):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None:
+        monkeypatch.setattr(mps, "is_available", lambda: False)
+    with pytest.raises(ValueError, match=message):
+        train.pick_device(device)
+
+
+def test_pick_device_checks_the_cuda_index(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert train.pick_device("cuda:1") == torch.device("cuda", 1)
+    with pytest.raises(ValueError, match="device 'cuda:2': this machine has 2 CUDA device"):
+        train.pick_device("cuda:2")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"lr": float("inf")}, r"lr must be a number in \(0, 10\], got inf"),  # trained to 10% and wrote Infinity
+    ({"lr": 0}, r"lr must be a number in \(0, 10\], got 0"),  # trained nothing without a word
+    ({"lr": float("nan")}, "lr must be"),
+    ({"lr": "0.01"}, "lr must be"),
+    ({"epochs": 0}, "epochs must be a whole number in"),
+    ({"epochs": 2.0}, "epochs must be a whole number in"),
+    ({"label_smoothing": 1.0}, "label_smoothing must be"),
+    ({"seed": -1}, "seed must be"),
+    ({"resume": "no"}, "resume must be True or False"),
+])
+def test_fit_refuses_bad_arguments_before_any_work(kwargs, message):
+    model = mc.MobileNetV1(0.25, 28, 10, in_channels=1, small_input=True)
+    before = [p.clone() for p in model.parameters()]
+    with pytest.raises(ValueError, match=message):
+        train.fit(model, None, None, **{"device": "cpu", **kwargs})
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))
 
 
 def test_train_command_writes_checkpoint_and_metrics(tmp_path, monkeypatch, capsys):
