@@ -9,7 +9,9 @@ import sys
 import numpy as np
 import torch
 
-__all__ = ["setup", "usable_cpus", "in_colab", "glue"]
+from .checks import usable_cpus
+
+__all__ = ["setup", "in_colab", "glue"]
 
 
 def in_colab() -> bool:
@@ -27,14 +29,6 @@ def _kernel_shell():
     return shell if shell is not None and getattr(shell, "kernel", None) is not None else None
 
 
-def usable_cpus() -> int:
-    """The CPUs this process may run on: fewer than the machine has under ``taskset``, cgroups or a batch system."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS and Windows have no affinity mask
-        return os.cpu_count() or 1
-
-
 def setup(seed: int = 0, threads: int | None = 2) -> None:
     """Make a notebook deterministic: seed Python, NumPy and torch, fix the CPU thread count, set the plot style.
 
@@ -43,9 +37,9 @@ def setup(seed: int = 0, threads: int | None = 2) -> None:
     seed : int
         Seed for every random number generator.
     threads : int or None
-        Intra-op CPU threads for torch (the course's reference machines have 2 cores), capped at :func:`usable_cpus`:
-        more threads than CPUs make OpenMP's threads wait on each other, and a cell then runs many times slower.
-        None leaves torch's default.
+        Intra-op CPU threads for torch (the course's reference machines have 2 cores), capped at the CPUs this
+        process may use (:func:`mobilenet_course.checks.usable_cpus`): more threads than CPUs make OpenMP's threads
+        wait on each other, and a cell then runs many times slower. None leaves torch's default.
     """
     random.seed(seed)
     np.random.seed(seed)

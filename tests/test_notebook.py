@@ -20,7 +20,7 @@ def test_setup_uses_one_thread_when_pinned_to_one_cpu():
 def test_setup_uses_two_threads_where_two_cpus_are_usable():
     import mobilenet_course as mc
 
-    if mc.notebook.usable_cpus() < 2:
+    if mc.checks.usable_cpus() < 2:
         pytest.skip("this machine lets the process use one CPU")
     free = subprocess.run([sys.executable, "-c", SETUP], capture_output=True, text=True)
     assert free.stdout.split() == ["2"], free.stderr
