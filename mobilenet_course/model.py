@@ -251,7 +251,7 @@ class MobileNetV1(nn.Module):
     >>> model.rho
     0.5714285714285714
     >>> round(mc.costs.profile(model).mult_adds / 1e6)
-    104
+    107
     """
 
     blocks: tuple[Block, ...] = TABLE1_BLOCKS
