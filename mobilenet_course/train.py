@@ -239,8 +239,10 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, 
     channels_last : bool, optional
         NHWC memory layout; default: on for the CPU, where depthwise convolutions run much faster with it.
     seed : int
-        Seeds the weights' training order and augmentation; each epoch reseeds from (seed, epoch), so training is
-        deterministic on the CPU and a resumed run reproduces an uninterrupted one.
+        Seeds the training order, the augmentation and dropout; each epoch reseeds from (seed, epoch), so training
+        is deterministic on the CPU and a resumed run reproduces an uninterrupted one. The starting weights were
+        drawn when ``model`` was built: call ``torch.manual_seed`` before building it for a run that repeats
+        whatever ran before (:func:`mobilenet_course.cli.run_training` does).
     checkpoint, resume
         Save model, optimizer, schedule, history, the model's configuration and the training settings to
         ``checkpoint`` after every epoch (atomically, one self-verifying file: :func:`save_checkpoint`); with
