@@ -238,10 +238,10 @@ def training_panel(splits, *, subset: int = 10_000, num_classes: int = 10):
     def run(_):
         button.disabled = True
         channels = splits["train"][0].shape[1]
+        torch.manual_seed(0)  # the same settings train the same model, from the same weights, at every press
         # small images: the stride-1 first convolution (chapter 7)
         # the slider's steps of 0.05 arrive as floats such as 0.35000000000000003: round them, so the model is
         # named 0.35-MobileNet-28 (a model's name spells its alpha exactly)
-        torch.manual_seed(0)  # the same settings train the same model, from the same weights, at every press
         model = MobileNetV1(round(alpha.value, 2), resolution.value, num_classes, in_channels=channels,
                             small_input=True)
         loaders = data.loaders(splits, resolution.value, subset=subset)
