@@ -1,6 +1,6 @@
 # Two entry points, both working on a fresh Debian machine (they install what they need):
 #   make book   set up, execute every notebook and build the site into _build/html
-#   make test   set up and run every test (unit, strict nbval, book build with -W, real-browser checks)
+#   make test   set up and run every test (unit, doctests, strict nbval, book build with -W, real-browser checks)
 #   make quick  set up and run the tests not marked slow (under 2 minutes)
 SHELL := /bin/bash
 VENV ?= .venv
@@ -43,8 +43,10 @@ book: setup
 	$(VENV)/bin/jupyter-book build . -W --builder html
 	@echo "The book is in _build/html/index.html"
 
+# --doctest-modules mobilenet_course runs every docstring example of the package (a few seconds).
 test: setup
-	$(PY) -m pytest --nbval --nbval-sanitize-with tests/sanitize.cfg --durations=15 tests book
+	$(PY) -m pytest --nbval --nbval-sanitize-with tests/sanitize.cfg --doctest-modules --durations=15 \
+	  mobilenet_course tests book
 
 quick: setup
 	$(PY) -m pytest -m "not slow" --durations=10 tests

@@ -3,7 +3,7 @@
 >>> import mobilenet_course as mc
 >>> model = mc.from_name("0.75-MobileNet-128")
 >>> mc.costs.profile(model).params
-1824064
+2569144
 """
 
 from . import bench, checks, cli, costs, data, exercises, family, inference, notebook, plots, reference, tables, train

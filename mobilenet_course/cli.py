@@ -88,7 +88,11 @@ def run_training(alpha: float, resolution: int, small_input: bool, epochs: int, 
                  dataset: str = "fashion-mnist", data_path: str | None = None, subset: int | None = None,
                  threads: int | None = None, seed: int = 0, device: str = "auto", checkpoint: str | None = None,
                  resume: bool = False, progress: bool = True) -> dict:
-    """Train one configuration and return its metrics (what `mobilenet-course train` and the benchmark print)."""
+    """Train one configuration and return its metrics (what `mobilenet-course train` and the benchmark print).
+
+    The same ``seed`` gives the same starting weights, data order, augmentation and (on the CPU) metrics, whatever
+    ran before in the process.
+    """
     import time
 
     import torch
@@ -108,9 +112,11 @@ def run_training(alpha: float, resolution: int, small_input: bool, epochs: int, 
         splits, channels = data.load_cifar10(data_path), 3
     else:
         raise ValueError(f"dataset must be fashion-mnist or cifar10, got {dataset!r}")
+    # Seeded just before the model is built, so that the seed fixes the starting weights whatever drew random
+    # numbers earlier in the process; the loaders have their own generators and fit reseeds every epoch.
+    torch.manual_seed(seed)
     model = MobileNetV1(alpha, resolution, 10, in_channels=channels, small_input=small_input)
     train_loader, test_loader = data.loaders(splits, resolution, batch_size=batch_size, subset=subset, seed=seed)
-    torch.manual_seed(seed)
     history = train.fit(model, train_loader, test_loader, epochs=epochs, lr=lr, device=device, seed=seed,
                         checkpoint=checkpoint, resume=resume, progress=progress,
                         on_epoch=lambda h: print(f"epoch {h.epochs[-1].epoch}: test accuracy "

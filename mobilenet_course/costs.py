@@ -84,8 +84,9 @@ def standard_conv(
 ) -> Cost:
     """A standard ``D_K x D_K`` convolution from ``M`` to ``N`` channels on a ``D_F x D_F`` input.
 
-    Parameters ``D_K * D_K * M * N``; mult-adds ``D_K * D_K * M * N * D_G * D_G``, where ``D_G`` is the output side
-    (``D_G = D_F`` for stride 1 and same padding: paper equation 1). Book: chapter 1, equations (1.1)-(1.2).
+    Parameters ``D_K * D_K * M * N``; mult-adds ``D_K * D_K * M * N * D_G * D_G``, where ``D_G`` is the output side:
+    the paper's equation (2), written there with ``D_F`` for the output side (stride 1 and same padding, where
+    ``D_G = D_F``); its equation (1) is the output itself. Book: chapter 1, equations (1.1)-(1.2).
     """
     _check_positive(m=m, n=n)
     d_g = output_size(d_f, d_k, stride, padding)
@@ -93,7 +94,10 @@ def standard_conv(
 
 
 def depthwise_conv(d_k: int, m: int, d_f: int, *, stride: int = 1, padding: int | None = None) -> Cost:
-    """One ``D_K x D_K`` filter per input channel: ``D_K * D_K * M * D_G * D_G`` mult-adds (paper equation 3)."""
+    """One ``D_K x D_K`` filter per input channel: ``D_K * D_K * M * D_G * D_G`` mult-adds.
+
+    The paper's equation (4), with ``D_F`` for the output side; its equation (3) is the depthwise output itself.
+    """
     _check_positive(m=m)
     d_g = output_size(d_f, d_k, stride, padding)
     return Cost(mult_adds=d_k * d_k * m * d_g * d_g, params=d_k * d_k * m)
@@ -107,9 +111,10 @@ def pointwise_conv(m: int, n: int, d_f: int) -> Cost:
 def depthwise_separable(
     d_k: int, m: int, n: int, d_f: int, *, stride: int = 1, padding: int | None = None
 ) -> SeparableCost:
-    """Depthwise ``D_K x D_K`` conv (stride ``s``) then pointwise 1x1 conv: paper equation 4.
+    """Depthwise ``D_K x D_K`` conv (stride ``s``) then pointwise 1x1 conv.
 
-    Mult-adds ``D_K * D_K * M * D_G * D_G + M * N * D_G * D_G``; parameters ``D_K * D_K * M + M * N``.
+    Mult-adds ``D_K * D_K * M * D_G * D_G + M * N * D_G * D_G`` (the paper's equation (5), with ``D_F`` for the
+    output side); parameters ``D_K * D_K * M + M * N``.
     Book: chapter 2, equation (2.3).
     """
     dw = depthwise_conv(d_k, m, d_f, stride=stride, padding=padding)
@@ -122,7 +127,8 @@ def reduction_ratio(d_k: int, n: int) -> Fraction:
     """Cost of a depthwise separable conv over a standard one with the same output: ``1/N + 1/D_K**2``.
 
     Exact (a :class:`fractions.Fraction`), not approximate: with the same ``D_K``, ``M``, ``N`` and output size the
-    ``M * D_G * D_G`` factor cancels, whatever the stride and padding. Book: chapter 2, equation (2.4).
+    ``M * D_G * D_G`` factor cancels, whatever the stride and padding. The paper writes this ratio, equation (5)
+    over equation (2), in an unnumbered line. Book: chapter 2, equation (2.4).
     """
     _check_positive(d_k=d_k, n=n)
     return Fraction(1, n) + Fraction(1, d_k * d_k)
@@ -132,7 +138,9 @@ def multiplier_ratio(d_k: int, m: int, n: int, d_f: int, alpha: float, rho: floa
     """Cost of a separable layer under width ``alpha`` and resolution ``rho``, over its cost at 1 and 1.
 
     ``(D_K^2 alpha M (rho D_F)^2 + alpha M alpha N (rho D_F)^2) / (D_K^2 M D_F^2 + M N D_F^2)``: the depthwise term
-    scales as ``alpha rho^2``, the pointwise term as ``alpha^2 rho^2`` (paper equations 6-7, without rounding).
+    scales as ``alpha rho^2``, the pointwise term as ``alpha^2 rho^2``. The numerator is the paper's equation (7)
+    (its equation (6) is the case ``rho = 1``), without rounding channels to whole numbers; the denominator is its
+    equation (5).
     Book: chapter 4, equation (4.2).
     """
     base = d_k * d_k * m + m * n

@@ -5,7 +5,9 @@ Book: chapter 3, "The MobileNet architecture"; the multipliers are chapters 4 an
 ``MobileNetV1(alpha, resolution)`` is the paper's model ``M(alpha, rho)``:
 
 * ``alpha``, the width multiplier, scales the channel count of *every* layer, the first convolution included,
-  by the TF-slim and Keras rule ``max(8, int(c * alpha))``. Cost and parameters fall roughly as ``alpha**2``:
+  by TF-slim's rule ``max(8, int(c * alpha))`` (its ``min_depth=8``). Keras rounds with ``int(c * alpha)`` and
+  no floor of 8; the two agree for ``alpha >= 0.25``, the paper's four values included, where no layer falls below
+  8 channels. Cost and parameters fall roughly as ``alpha**2``:
   ImageNet top-1 / million mult-adds / million parameters at 224 px are 70.6% / 569 / 4.2 for alpha 1.0,
   68.4% / 325 / 2.6 for 0.75, 63.7% / 149 / 1.3 for 0.5 and 50.6% / 41 / 0.5 for 0.25 (paper Table 6).
 * ``resolution`` (or the paper's ``rho = resolution / 224``), the resolution multiplier, sets the input size.
@@ -94,7 +96,10 @@ def format_alpha(alpha: float) -> str:
 
 
 def scaled_channels(channels: int, alpha: float) -> int:
-    """Channels of a layer after the width multiplier: ``max(8, int(channels * alpha))`` (TF-slim, Keras).
+    """Channels of a layer after the width multiplier: ``max(8, int(channels * alpha))``.
+
+    TF-slim's rule (``min_depth=8``). Keras uses ``int(channels * alpha)`` with no floor; the two differ only below
+    ``alpha = 0.25``, where the 32 channels of the first convolution would fall under 8.
 
     Book: chapter 4, "Rounding channels to integers".
     """
@@ -251,7 +256,7 @@ class MobileNetV1(nn.Module):
     >>> model.rho
     0.5714285714285714
     >>> round(mc.costs.profile(model).mult_adds / 1e6)
-    104
+    107
     """
 
     blocks: tuple[Block, ...] = TABLE1_BLOCKS

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 
 from . import reference
 from .costs import profile
@@ -85,13 +87,24 @@ class Comparison:
 
     @property
     def matches(self) -> bool:
-        """True when the paper's figures are ours rounded to its printed digits (or cut off, as it sometimes does).
+        """True when each of the paper's figures is ours rounded or cut off to its printed digits.
 
-        A printed 290 matches 290.7 million (cut off) as well as 290.4 (rounded); 4.2 matches 4.21 million.
+        The printed digits are those of the figure in :mod:`mobilenet_course.reference` (569: whole millions; 4.2:
+        one decimal). A printed 290 matches 290.7 million (cut off) and 289.5 to 290.5 (rounded, either way at the
+        half), nothing else: not 289.4, not 291.0. A printed 4.2 matches from 4.15 up to, not including, 4.3 million.
+        The test is exact (fractions of the whole counts), so no float rounding can tip it.
         """
-        mult = self.paper.million_mult_adds
-        par = self.paper.million_params
-        return abs(self.million_mult_adds - mult) < 1 and round(self.million_params, 1) == par
+        return (_printed_as(self.mult_adds, self.paper.million_mult_adds)
+                and _printed_as(self.params, self.paper.million_params))
+
+
+def _printed_as(count: int, printed_millions: float) -> bool:
+    """Whether ``count`` in millions, rounded (half up or half even) or cut off at the decimals ``printed_millions``
+    is written with, gives ``printed_millions``."""
+    printed = Decimal(repr(printed_millions))
+    step = Fraction(1, 10 ** max(0, -printed.as_tuple().exponent))
+    ours, printed = Fraction(count, 10**6), Fraction(printed)
+    return abs(ours - printed) <= step / 2 or printed <= ours < printed + step
 
 
 def compare(model: MobileNetV1, paper: reference.PaperRow) -> Comparison:

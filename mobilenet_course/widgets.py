@@ -224,6 +224,7 @@ def training_panel(splits, *, subset: int = 10_000, num_classes: int = 10):
     it out.
     """
     import ipywidgets as w
+    import torch
 
     from . import data, train
     from .model import MobileNetV1
@@ -237,6 +238,7 @@ def training_panel(splits, *, subset: int = 10_000, num_classes: int = 10):
     def run(_):
         button.disabled = True
         channels = splits["train"][0].shape[1]
+        torch.manual_seed(0)  # the same settings train the same model, from the same weights, at every press
         # small images: the stride-1 first convolution (chapter 7)
         # the slider's steps of 0.05 arrive as floats such as 0.35000000000000003: round them, so the model is
         # named 0.35-MobileNet-28 (a model's name spells its alpha exactly)

@@ -150,3 +150,24 @@ def test_relu6_option():
     model = mc.MobileNetV1(alpha=0.25, resolution=32, activation="relu6")
     assert any(isinstance(m, torch.nn.ReLU6) for m in model.modules())
     assert not any(type(m) is torch.nn.ReLU for m in model.modules())
+
+
+@pytest.mark.parametrize("mult_adds, params, matches", [
+    (290_700_000, 4_210_088, True),    # 290.7 cut off to 290; 4.21 rounded to 4.2
+    (290_400_000, 4_210_088, True),    # rounded
+    (289_500_000, 4_250_000, True),    # exactly half a unit away: rounds to the printed figure one way
+    (290_999_999, 4_299_999, True),    # cut off: 290 and 4.2
+    (289_499_999, 4_210_088, False),   # rounds to 289, cuts off to 289: under a million away, yet another figure
+    (291_000_000, 4_210_088, False),
+    (290_000_000, 4_149_999, False),   # 4.1 either way
+    (290_000_000, 4_300_000, False),
+])
+def test_comparison_matches_only_a_rounded_or_cut_off_figure(mult_adds, params, matches):
+    row = reference.PaperRow("1.0 MobileNet-160", 67.2, 290, 4.2)
+    assert mc.tables.Comparison("1.0-MobileNet-160", row, mult_adds, params).matches is matches
+
+
+def test_every_table_row_matches_the_paper_except_conv_mobilenet():
+    """The paper's Conv MobileNet figure, 4866, leaves the classifier out (see above); every other row agrees."""
+    rows = [row for table in (*mc.tables.multiplier_tables(), *mc.tables.variant_tables()) for row in table.rows]
+    assert [row[0] for row in rows if row[-1] != "yes"] == ["1.0-ConvMobileNet-224"]

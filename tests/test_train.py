@@ -438,3 +438,29 @@ def test_training_killed_at_random_moments_resumes_to_the_same_weights(tmp_path)
             if kills >= 20:
                 break
             ckpt.unlink()  # and train again from the start, killed again
+
+
+def test_the_same_seed_gives_the_same_model_and_metrics_whatever_ran_before(tmp_path, monkeypatch, capsys):
+    """Through the entry point of `mobilenet-course train`: a random draw made earlier in the process (as
+    benchmarks/inference.py makes before it trains) changes neither the starting weights, nor the data order and
+    augmentation, nor the metrics."""
+    splits = tiny_data(n_train=96)
+    monkeypatch.setattr(data, "load_fashion_mnist", lambda path=None, **kw: splits)
+
+    def train_once(name):
+        code = cli.main(["train", "--alpha", "0.25", "--epochs", "2", "--batch-size", "32", "--no-progress",
+                         "--seed", "3", "--data", str(tmp_path), "--checkpoint", str(tmp_path / f"{name}.pt"),
+                         "--metrics", str(tmp_path / f"{name}.json")])
+        assert code == 0
+        metrics = json.loads((tmp_path / f"{name}.json").read_text())
+        timings = ("seconds", "wall_s", "train_s")
+        history = [{k: v for k, v in epoch.items() if k not in timings} for epoch in metrics.pop("history")]
+        return train.load_checkpoint(tmp_path / f"{name}.pt")["model"], history, metrics
+
+    first = train_once("first")
+    torch.randn(5)  # unrelated work between the two runs
+    second = train_once("second")
+    assert first[0].keys() == second[0].keys()
+    assert all(torch.equal(first[0][k], second[0][k]) for k in first[0]), "same seed, different weights"
+    assert first[1] == second[1] and len(first[1]) == 2
+    assert first[2]["test_accuracy"] == second[2]["test_accuracy"]
