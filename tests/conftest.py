@@ -3,6 +3,10 @@ import torch
 
 from book import SITE, build_site
 
+# The google.colab stand-in is for the Colab-like subprocesses only: imported here (as --doctest-modules would), it
+# would shadow the real google namespace package and break google.protobuf, which ONNX export needs.
+collect_ignore = ["colab_stub"]
+
 
 def pytest_collection_modifyitems(config, items):
     """Tests that need the built book or a browser are ``slow``; tests marked ``cuda`` skip, with the reason, on a
