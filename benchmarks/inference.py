@@ -1,16 +1,20 @@
-"""Inference paths side by side for one model on this machine, in one run.
+"""Inference paths side by side for one model on this machine, timed in turns in one run.
 
     python benchmarks/inference.py                         # 1.0-MobileNet-224, batch 1, 2 threads
     python benchmarks/inference.py --model 0.5-MobileNet-160 --threads 4
 
-Prints each path's median latency and its ratio to eager fp32 (onnxruntime measured alongside), the machine's
-measured matrix-multiply peak and the fp32 compute floor it implies (2 x mult-adds / peak), and the int8 path's top-1
-agreement with fp32 on the Fashion-MNIST test set, for the course's trained small model (the default training preset,
-trained here first, about 4.5 minutes on 2 cores, or loaded from --checkpoint). The last line is a JSON object with
-median_ms (path -> ms), floor_ms, int8_top1_agreement and threads.
+Every path is built first, then all are timed in turns (ten runs of eager, ten of channels_last, ..., then eager
+again: ``mc.bench.time_interleaved``), so that a ratio between two paths comes from one run in which both saw the same
+machine. Prints each path's median latency with its p10 and p90 and its ratio to eager fp32, the machine's measured
+matrix-multiply peak and the practical compute floor it implies (2 x mult-adds / peak), and the int8 paths' top-1
+agreement with fp32 on the Fashion-MNIST test set, for the course's trained small model: the default training
+preset with seed 0, the same run as `python benchmarks/train_fashion_mnist.py` (trained here first, about 5 minutes
+on 2 cores, or loaded from --checkpoint). The last line is a JSON object with median_ms, p10_ms and p90_ms (path ->
+ms), floor_ms, int8_top1_agreement, test_accuracy and threads.
 """
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -25,26 +29,33 @@ parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--model", default="1.0-MobileNet-224", help="paper name of the model to time")
 parser.add_argument("--threads", type=int, default=2, help="torch intra-op threads (default 2)")
 parser.add_argument("--batch", type=int, default=1, help="images per call (default 1)")
-parser.add_argument("--runs", type=int, default=50, help="timed runs per path at least (default 50)")
-parser.add_argument("--min-time", type=float, default=2.0, help="seconds of timed runs per path at least (default 2)")
+parser.add_argument("--runs", type=int, default=100, help="timed runs of each path, in turns (default 100)")
+parser.add_argument("--block", type=int, default=10,
+                    help="timed runs per turn, after one untimed run (default 10; see mc.bench.time_interleaved)")
+parser.add_argument("--warmup", type=int, default=20, help="untimed runs of each path first (default 20)")
 parser.add_argument("--checkpoint", help="a checkpoint of `mobilenet-course train` for the agreement check")
 parser.add_argument("--out", help="also append the final JSON object to this results file (.json)")
 args = parser.parse_args()
 torch.set_num_threads(args.threads)
 torch.manual_seed(0)
 
-# 1. Latency of every path, one run, same model and input.
+# 1. Latency of every path, in turns, one run, same model and input.
 model = mc.from_name(args.model).eval()
-median, skipped = {}, {}
+x = torch.randn(args.batch, model.in_channels, model.resolution, model.resolution)
+runners, skipped = {}, {}
 for name in inference.PATHS:
     try:
-        row = bench.benchmark(model, path=name, batch=args.batch, threads=args.threads, runs=args.runs,
-                              warmup=20, min_time_s=args.min_time)
+        run = inference.prepare(name, model, x)
     except inference.Unavailable as why:
         skipped[name] = str(why)
         continue
-    median[name] = row["median_ms"]
-    print(f"{name:14} {row['median_ms']:8.3f} ms (p10 {row['p10_ms']:.3f}, p90 {row['p90_ms']:.3f})", flush=True)
+    runners[name] = functools.partial(run, x)
+    print(f"built {name}", flush=True)
+with torch.inference_mode():
+    timings = bench.time_interleaved(runners, warmup=args.warmup, runs=args.runs, block=args.block)
+median = {name: round(t.median_ms, 4) for name, t in timings.items()}
+for name, t in timings.items():
+    print(f"{name:14} {t}  {timings['eager'].median_ms / t.median_ms:5.2f}x eager fp32", flush=True)
 for name, why in skipped.items():
     print(f"{name:14} skipped: {why}")
 
@@ -54,7 +65,7 @@ floor_ms = 2 * mc.costs.profile(model).mult_adds * args.batch / (peak * 1e9) * 1
 print(f"matmul peak {peak:.1f} GFLOP/s fp32 -> compute floor {floor_ms:.2f} ms for {model.name}")
 
 # 3. int8 top-1 agreement with fp32 on real data, for the trained small model: the course's default training preset
-#    (`mobilenet-course train`, about 4.5 minutes on 2 cores), trained here first or loaded from --checkpoint.
+#    with seed 0 (`python benchmarks/train_fashion_mnist.py` trains the same model), here first or from --checkpoint.
 splits = data.load_fashion_mnist()
 with tempfile.TemporaryDirectory() as folder:
     checkpoint = args.checkpoint
@@ -101,7 +112,9 @@ if "onnxruntime" in median:
           f"{median['onnxruntime']:.3f} ms")
 m = bench.machine()
 print(f"machine: {m['cpu']}, {m['cores']} cores, {m['arch']}, torch {m['torch']}, batch {args.batch}")
-result = {"model": model.name, "median_ms": median, "floor_ms": round(floor_ms, 3),
+result = {"model": model.name, "median_ms": median,
+          "p10_ms": {name: round(t.p10_ms, 4) for name, t in timings.items()},
+          "p90_ms": {name: round(t.p90_ms, 4) for name, t in timings.items()}, "runs": args.runs, "floor_ms": round(floor_ms, 3),
           "matmul_peak_gflops": round(peak, 1), "int8_top1_agreement": agreement, "test_accuracy": accuracy, "threads": args.threads,
           "batch": args.batch, "skipped": skipped, "machine": m,
           "command": "python benchmarks/inference.py " + " ".join(sys.argv[1:])}

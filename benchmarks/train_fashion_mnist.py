@@ -1,6 +1,6 @@
 """Train the course's default configuration on the full Fashion-MNIST training set and report accuracy and time.
 
-    python benchmarks/train_fashion_mnist.py                 # the default preset: target >= 92% in <= 5 minutes
+    python benchmarks/train_fashion_mnist.py                 # the default preset: target >= 92% in <= 5 minutes on 2 cores
     python benchmarks/train_fashion_mnist.py --preset long   # the longer preset: target >= 94%
 
 Prints progress per epoch; the last line is a JSON object with test_accuracy (a fraction), wall_s (the whole run:
@@ -16,7 +16,7 @@ from mobilenet_course.cli import TRAIN_PRESETS, run_training
 
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--preset", choices=sorted(TRAIN_PRESETS), default="default")
-parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2, the reference laptop)")
+parser.add_argument("--threads", type=int, default=2, help="torch threads (default 2, as on the 2-core machine that built the book)")
 args = parser.parse_args()
 
 config = TRAIN_PRESETS[args.preset]

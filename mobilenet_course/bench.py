@@ -58,24 +58,33 @@ def _check_timing(warmup: int, runs: int, min_time_s: float) -> tuple[int, int, 
             checks.number(min_time_s, "min_time_s", low=0, high=3600, hint=" (seconds)"))
 
 
-def time_interleaved(fns: dict[str, Callable[[], object]], *, warmup: int = 5, runs: int = 30) -> dict[str, Timing]:
+def time_interleaved(fns: dict[str, Callable[[], object]], *, warmup: int = 5, runs: int = 30,
+                     block: int = 1) -> dict[str, Timing]:
     """Time several functions in turns (a, b, c, a, b, c, ...), so that each sees the same machine state.
 
     Comparing two layers by timing one after the other is biased by whatever else the machine does meanwhile
     (another process, clock changes); taking turns spreads those effects over all of them. Book: chapter 2.
+
+    With ``block`` above 1, each turn makes one untimed call and then ``block`` timed calls of the same function
+    (``runs`` is rounded up to whole turns). Use it for functions from different runtimes: ONNX Runtime's and
+    OpenMP's threads keep spinning for a while after a call, and would slow the first call of the next function.
     """
     if not fns:
         raise ValueError("time_interleaved needs at least one function")
     warmup, runs, _ = _check_timing(warmup, runs, 0.0)
+    block = checks.whole(block, "block", low=1, high=10_000)
     for fn in fns.values():
         for _ in range(warmup):
             fn()
     times: dict[str, list[float]] = {name: [] for name in fns}
-    for _ in range(runs):
+    for _ in range(-(-runs // block)):
         for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            times[name].append((time.perf_counter() - t0) * 1e3)
+            if block > 1:
+                fn()
+            for _ in range(block):
+                t0 = time.perf_counter()
+                fn()
+                times[name].append((time.perf_counter() - t0) * 1e3)
     return {name: _summarise(t) for name, t in times.items()}
 
 
@@ -134,7 +143,9 @@ def matmul_peak(threads: int | None = None, seconds: float = 0.5) -> float:
 
     ``torch.mm`` (MKL) and a large 1x1 convolution in channels-last (oneDNN; a 1x1 convolution is a matrix product,
     chapter 3) are both timed and the faster counts: on AMD processors MKL can take a path at half the speed
-    oneDNN reaches. A model's compute floor is ``2 * mult_adds / peak``: no fp32 path can run faster than that.
+    oneDNN reaches. A model's compute floor is ``2 * mult_adds / peak``: a practical floor, the time its mult-adds
+    take at the best matrix-product rate measured here. It is not a hardware limit: the processor's theoretical peak
+    is higher, and an algorithm that does fewer multiplications (Winograd's, for 3x3 convolutions) could go below it.
     Book: chapter 8.
     """
     threads = checks.threads(threads)

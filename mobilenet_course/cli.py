@@ -77,7 +77,8 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 TRAIN_PRESETS = {
-    # The course's default: fits in 5 minutes on a 2-core laptop CPU (see benchmarks/train_fashion_mnist.py).
+    # The course's default: about 5 minutes on the 2-core AMD EPYC server that built the book
+    # (benchmarks/train_fashion_mnist.py; results/train-fashion-mnist-amd-epyc-2-cores.json).
     "default": dict(alpha=0.5, resolution=28, small_input=True, epochs=7, batch_size=128, lr=0.004),
     # Longer and wider, for the best accuracy of the chapter.
     "long": dict(alpha=0.75, resolution=28, small_input=True, epochs=20, batch_size=128, lr=0.004),

@@ -86,7 +86,8 @@ def standard_conv(
 
     Parameters ``D_K * D_K * M * N``; mult-adds ``D_K * D_K * M * N * D_G * D_G``, where ``D_G`` is the output side:
     the paper's equation (2), written there with ``D_F`` for the output side (stride 1 and same padding, where
-    ``D_G = D_F``); its equation (1) is the output itself. Book: chapter 1, equations (1.1)-(1.2).
+    ``D_G = D_F``); the paper's equation (1) is the output itself. Book: chapter 1, :eq:`eq-standard-params` and
+    :eq:`eq-standard-cost`, with the output side from :eq:`eq-output-size`.
     """
     _check_positive(m=m, n=n)
     d_g = output_size(d_f, d_k, stride, padding)
@@ -96,7 +97,8 @@ def standard_conv(
 def depthwise_conv(d_k: int, m: int, d_f: int, *, stride: int = 1, padding: int | None = None) -> Cost:
     """One ``D_K x D_K`` filter per input channel: ``D_K * D_K * M * D_G * D_G`` mult-adds.
 
-    The paper's equation (4), with ``D_F`` for the output side; its equation (3) is the depthwise output itself.
+    The paper's equation (4), with ``D_F`` for the output side; the paper's equation (3) is the depthwise output
+    itself. Book: chapter 2, :eq:`eq-depthwise-cost`.
     """
     _check_positive(m=m)
     d_g = output_size(d_f, d_k, stride, padding)
@@ -104,7 +106,7 @@ def depthwise_conv(d_k: int, m: int, d_f: int, *, stride: int = 1, padding: int 
 
 
 def pointwise_conv(m: int, n: int, d_f: int) -> Cost:
-    """A 1x1 convolution from ``M`` to ``N`` channels: ``M * N * D_F * D_F`` mult-adds."""
+    """A 1x1 convolution from ``M`` to ``N`` channels: ``M * N * D_F * D_F`` mult-adds. Book: :eq:`eq-pointwise-cost`."""
     return standard_conv(1, m, n, d_f)
 
 
@@ -115,7 +117,7 @@ def depthwise_separable(
 
     Mult-adds ``D_K * D_K * M * D_G * D_G + M * N * D_G * D_G`` (the paper's equation (5), with ``D_F`` for the
     output side); parameters ``D_K * D_K * M + M * N``.
-    Book: chapter 2, equation (2.3).
+    Book: chapter 2, :eq:`eq-separable-cost`.
     """
     dw = depthwise_conv(d_k, m, d_f, stride=stride, padding=padding)
     d_g = output_size(d_f, d_k, stride, padding)
@@ -127,8 +129,8 @@ def reduction_ratio(d_k: int, n: int) -> Fraction:
     """Cost of a depthwise separable conv over a standard one with the same output: ``1/N + 1/D_K**2``.
 
     Exact (a :class:`fractions.Fraction`), not approximate: with the same ``D_K``, ``M``, ``N`` and output size the
-    ``M * D_G * D_G`` factor cancels, whatever the stride and padding. The paper writes this ratio, equation (5)
-    over equation (2), in an unnumbered line. Book: chapter 2, equation (2.4).
+    ``M * D_G * D_G`` factor cancels, whatever the stride and padding. The paper writes this ratio, the paper's equation (5)
+    over the paper's equation (2), in an unnumbered line. Book: chapter 2, :eq:`eq-reduction`.
     """
     _check_positive(d_k=d_k, n=n)
     return Fraction(1, n) + Fraction(1, d_k * d_k)
@@ -139,9 +141,9 @@ def multiplier_ratio(d_k: int, m: int, n: int, d_f: int, alpha: float, rho: floa
 
     ``(D_K^2 alpha M (rho D_F)^2 + alpha M alpha N (rho D_F)^2) / (D_K^2 M D_F^2 + M N D_F^2)``: the depthwise term
     scales as ``alpha rho^2``, the pointwise term as ``alpha^2 rho^2``. The numerator is the paper's equation (7)
-    (its equation (6) is the case ``rho = 1``), without rounding channels to whole numbers; the denominator is its
-    equation (5).
-    Book: chapter 4, equation (4.2).
+    (the paper's equation (6) is the case ``rho = 1``), without rounding channels to whole numbers; the denominator
+    is the paper's equation (5).
+    Book: chapter 4, :eq:`eq-width-ratio`, and chapter 5, :eq:`eq-alpha-rho-cost`.
     """
     base = d_k * d_k * m + m * n
     return (d_k * d_k * alpha * m + alpha * m * alpha * n) * rho * rho / base

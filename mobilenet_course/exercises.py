@@ -178,7 +178,7 @@ def _check_2_1(answer: Any) -> Feedback:
         return wrong("1/25 is the floor, reached only as N grows without bound.", "add the 1/N term")
     if math.isclose(value, 1 / float(exact), rel_tol=1e-6):
         return wrong("that is the speed-up; the exercise asks for the ratio of costs.", "invert it")
-    return wrong(f"{value:.4f} is not the ratio.", "equation (2.4): 1/N + 1/D_K^2")
+    return wrong(f"{value:.4f} is not the ratio.", "the reduction derived in chapter 2: 1/N + 1/D_K^2")
 
 
 def _separable_block_solution():
@@ -304,9 +304,9 @@ def _check_4_2(answer: Any) -> Feedback:
         got = answer(d_k, n, alpha)
         if not math.isclose(float(got), expected, rel_tol=1e-9):
             hint = ("alpha squared is only the pointwise term's factor: the depthwise term scales as alpha"
-                    if math.isclose(float(got), alpha**2) else "divide equation (4.1) at alpha by the same at 1")
+                    if math.isclose(float(got), alpha**2) else "divide the width cost of chapter 4 at alpha by the same at 1")
             return wrong(f"width_ratio({d_k}, {n}, {alpha}) returned {got}, expected {expected:.6f}.", hint)
-    return right("your function matches equation (4.2) on five layers.")
+    return right("your function matches the width ratio of chapter 4 on five layers.")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -419,7 +419,8 @@ def _floor_ms() -> float:
 def _check_8_1(answer: Any) -> Feedback:
     value, expected = _number(answer, "the floor in ms"), _floor_ms()
     if math.isclose(value, expected, rel_tol=0.01):
-        return right(f"{expected:.2f} ms: no fp32 path can beat it on that machine; real runs take several times longer.")
+        return right(f"{expected:.2f} ms: those mult-adds at that matrix-product rate; a real run takes longer, and only "
+                     "an algorithm with fewer multiplications (Winograd's, say) could go below it.")
     if math.isclose(value, expected / 2, rel_tol=0.01):
         return wrong(f"{value:.2f} ms counts one FLOP per mult-add.", "a mult-add is two FLOPs: a multiply and an add")
     if math.isclose(value, expected / 1e3, rel_tol=0.01):

@@ -189,27 +189,33 @@ def _int8(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) ->
 
 
 def _int8_qnnpack(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The legacy eager-mode int8 route with the QNNPACK engine: for Arm (Raspberry Pi) with only torch installed.
+    """The legacy eager-mode int8 route with the QNNPACK engine: made for Arm (Raspberry Pi), needs only torch.
 
-    Refused on x86, where it is slower than fp32: for 1.0-MobileNet-224, batch 1, 2 threads, torch 2.13.0 on a
-    2-core AMD EPYC, it ran in 21.2 ms (median of 48 runs, twice) against 7.9 and 9.5 ms for eager fp32 timed in
-    turn with it, about 2-3x slower (and about 9x the int8 path's 2.34 ms in ``results/inference-amd-epyc-2-cores``).
+    ``torch.ao.quantization``'s eager mode is deprecated: PyTorch's quantization page (torch 2.13) asks users to move
+    to torchao and plans to delete it. It is kept here because on a Pi it needs nothing but torch. It also runs on
+    x86 wherever torch has the QNNPACK engine, so that ``benchmarks/inference.py`` can show what it costs there.
+    The global quantized engine is set to QNNPACK while the model is converted (the weights are packed for it) and
+    restored afterwards.
     """
-    if platform.machine() not in ("aarch64", "arm64", "armv7l"):
-        raise Unavailable("QNNPACK is the Arm engine; on x86 it ran 2-3x slower than eager fp32 (use int8)")
+    if "qnnpack" not in torch.backends.quantized.supported_engines:
+        raise Unavailable(f"this torch build has no QNNPACK engine (it has {torch.backends.quantized.supported_engines})")
     from torch.ao import quantization as tq
 
+    previous = torch.backends.quantized.engine
     torch.backends.quantized.engine = "qnnpack"
-    for module in model.modules():  # fuse conv + BN + ReLU triples (in the private copy)
-        if isinstance(module, nn.Sequential) and len(module) == 3 and isinstance(module[0], nn.Conv2d):
-            tq.fuse_modules(module, [["0", "1", "2"]], inplace=True)
-    wrapped = tq.QuantWrapper(model)
-    wrapped.qconfig = tq.get_default_qconfig("qnnpack")
-    prepared = tq.prepare(wrapped)
-    with torch.no_grad():
-        for chunk in calibration.split(64):
-            prepared(chunk)
-    return tq.convert(prepared).eval()
+    try:
+        for module in model.modules():  # fuse conv + BN + ReLU triples (in the private copy)
+            if isinstance(module, nn.Sequential) and len(module) == 3 and isinstance(module[0], nn.Conv2d):
+                tq.fuse_modules(module, [["0", "1", "2"]], inplace=True)
+        wrapped = tq.QuantWrapper(model)
+        wrapped.qconfig = tq.get_default_qconfig("qnnpack")
+        prepared = tq.prepare(wrapped)
+        with torch.no_grad():
+            for chunk in calibration.split(64):
+                prepared(chunk)
+        return tq.convert(prepared).eval()
+    finally:
+        torch.backends.quantized.engine = previous
 
 
 def _onnxruntime(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -243,7 +249,7 @@ PATHS: dict[str, Path] = {
     "compile": Path("compile", "fp32, folded, torch.compile (inductor) with freezing", _compile, atol=1e-3),
     "int8": Path("int8", "int8 post-training quantization, PT2E with torchao's x86 (or Arm) inductor quantizer",
                  _int8, atol=None, min_agreement=0.99, quantized=True),
-    "int8_qnnpack": Path("int8_qnnpack", "int8, legacy eager mode with the QNNPACK engine (Arm only, torch only)",
+    "int8_qnnpack": Path("int8_qnnpack", "int8, legacy eager mode (deprecated) with the QNNPACK engine, made for Arm, needs only torch",
                          _int8_qnnpack, atol=None, min_agreement=0.99, quantized=True),
     "onnxruntime": Path("onnxruntime", "fp32, exported to ONNX and run by onnxruntime", _onnxruntime, atol=1e-3),
 }

@@ -31,6 +31,17 @@ def test_time_call_deciles_lie_between_the_fastest_and_slowest_run():
     assert 0 < timing.p10_ms <= timing.median_ms <= timing.p90_ms < 1e3, timing
 
 
+def test_time_interleaved_takes_turns_in_blocks_after_an_untimed_call():
+    calls = []
+    timings = bench.time_interleaved({"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
+                                     warmup=1, runs=5, block=3)
+    assert {name: t.runs for name, t in timings.items()} == {"a": 6, "b": 6}, "runs round up to whole turns of 3"
+    turn = ["a"] * 4 + ["b"] * 4  # one untimed call, then three timed ones, each
+    assert calls == ["a", "b"] + turn + turn, calls
+    with pytest.raises(ValueError, match="block"):
+        bench.time_interleaved({"a": lambda: None}, block=0)
+
+
 # The ONNX export takes seconds: test_inference.py checks what each path's preparation leaves, quick paths here suffice.
 @pytest.mark.parametrize("device", device_params())
 @pytest.mark.parametrize("name", path_params(SLOW | {"onnxruntime"}))
@@ -63,7 +74,7 @@ def checkpoint(tmp_path_factory):
 @pytest.mark.slow  # times every path, two of them compiled (minutes on 2 cores)
 def test_inference_script_prints_every_path_and_the_json_line(checkpoint, tmp_path):
     out = tmp_path / "inference.json"
-    printed = run_script("inference.py", "--model", "0.25-MobileNet-128", "--runs", "3", "--min-time", "0",
+    printed = run_script("inference.py", "--model", "0.25-MobileNet-128", "--runs", "4", "--block", "2", "--warmup", "1",
                          "--checkpoint", str(checkpoint), "--out", str(out))
     last = json.loads(printed.strip().splitlines()[-1])
     assert {"median_ms", "floor_ms", "int8_top1_agreement", "threads"} <= set(last)
@@ -71,6 +82,8 @@ def test_inference_script_prints_every_path_and_the_json_line(checkpoint, tmp_pa
     ran = set(last["median_ms"]) | set(last["skipped"])
     assert ran == set(inference.PATHS), ran
     assert "onnxruntime" in last["median_ms"] and "eager" in last["median_ms"]
+    for name, median in last["median_ms"].items():  # every path timed in the same turns, with its spread
+        assert 0 < last["p10_ms"][name] <= median <= last["p90_ms"][name], name
     assert last["test_accuracy"]["fp32"] >= 0.5, "a model this poor would make the agreement meaningless"
     assert 0.9 <= last["int8_top1_agreement"] <= 1.0
     for name in last["median_ms"]:

@@ -160,3 +160,14 @@ def test_compile_twice_with_models_of_different_sizes():
         run = inference.prepare("compile", model, x)
         with torch.no_grad():
             torch.testing.assert_close(run(x), model(x), atol=inference.PATHS["compile"].atol, rtol=0)
+
+
+@pytest.mark.skipif("qnnpack" not in torch.backends.quantized.supported_engines, reason="this torch has no QNNPACK")
+def test_int8_qnnpack_restores_the_quantized_engine_it_borrows(trained):
+    model, images, calibration, expected = trained
+    before = torch.backends.quantized.engine
+    run = inference.prepare("int8_qnnpack", model, images[:1], calibration)
+    assert torch.backends.quantized.engine == before, "int8_qnnpack left the global quantized engine on QNNPACK"
+    with torch.no_grad():  # the packed weights still run after the engine went back
+        agreement = (run(images).argmax(1) == expected.argmax(1)).float().mean().item()
+    assert agreement >= inference.PATHS["int8_qnnpack"].min_agreement, agreement
