@@ -72,6 +72,8 @@ def equations_and_references(site: Path) -> tuple[dict[str, tuple[str, str]], li
         for block in soup.select("div.math[id^=equation-]"):
             number = block.select_one("span.eqno")
             assert number is not None, f"{page}: equation {block['id']} has no number"
+            for anchor in number.select("a.headerlink"):  # the pilcrow link beside the number
+                anchor.decompose()
             equations[block["id"].removeprefix("equation-")] = (page, number.get_text(strip=True))
         for link in soup.select("a[href*='#equation-']"):
             if "headerlink" in (link.get("class") or []):
