@@ -184,7 +184,7 @@ def _outside_code_fences(text: str) -> str:
 
 
 def _number_equations(root: Path, chapters: dict[str, int | None]) -> dict[str, str]:
-    """Label to number, "2.5", for every labelled display equation of the numbered chapters."""
+    """Label to number for every labelled display equation: "2.5" in chapter 2, "5" on an unnumbered page."""
     numbers: dict[str, str] = {}
     for docname, chapter in chapters.items():
         count = 0
@@ -194,7 +194,7 @@ def _number_equations(root: Path, chapters: dict[str, int | None]) -> dict[str, 
                 if label in numbers:
                     raise ColabEditionError(f"{docname}: equation label {label!r} is used twice in the book")
                 count += 1
-                numbers[label] = f"{chapter}.{count}" if chapter is not None else ""
+                numbers[label] = f"{chapter}.{count}" if chapter is not None else str(count)
     return numbers
 
 
@@ -381,8 +381,7 @@ def _inline(text: str, book: Book, context: Context) -> str:
         number = book.equations.get(label)
         if number is None:
             raise context.error(f"equation label {label!r} was not numbered (is the page in _toc.yml?)")
-        body = match["body"].rstrip()
-        return f"$${body} \\tag{{{number}}}\n$$" if number else f"$${body}\n$$"
+        return f"$${match['body'].rstrip()} \\tag{{{number}}}\n$$"
 
     text = LABELLED_MATH.sub(tag, text)
     lines = [line for line in text.split("\n") if not TARGET.match(line) and not line.startswith("%")]
@@ -478,11 +477,15 @@ LEFTOVERS = [
 def myst_left(markdown: str) -> list[str]:
     """What MyST is left in ``markdown`` once a CommonMark renderer (markdown-it-py, as Colab) has rendered it.
 
+    Ordinary code blocks are not searched: their text is shown as written, on the site too.
+
     Returns one line per find, "what: the rendered text around it"; an empty list when there is none.
     """
     from markdown_it import MarkdownIt
 
     html = MarkdownIt("commonmark").render(markdown)
+    # ordinary code blocks show their text as it is; a block whose language is {name} is a directive, kept
+    html = re.sub(r'<pre><code(?: class="language-(?!\{)[^"]*")?>.*?</code></pre>', "<pre></pre>", html, flags=re.S)
     found = []
     for pattern, what in LEFTOVERS:
         for match in pattern.finditer(html):
