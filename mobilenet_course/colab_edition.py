@@ -8,7 +8,7 @@ module writes, for each chapter notebook of ``_toc.yml``, a copy in which the My
   a string's repr removed, an optional ``:format`` applied), taken from the notebook's stored outputs;
 - ``$$ ... $$ (eq-label)``: the display maths with ``\\tag{2.5}``, numbered as the build numbers it (chapter number
   from the numbered parts of ``_toc.yml``, then the order of labelled equations in the chapter); ``{eq}`eq-label```
-  becomes ``(2.5)``, in any chapter (labels are global);
+  becomes that number in brackets, as the site prints it, in any chapter (labels are global);
 - ``{cite:p}`a,b``` (and ``{cite}``): ``(Howard et al., 2017; Sifre, 2014)``, ``{cite:t}``: ``Howard et al. (2017)``,
   from ``book/references.bib``; a "References" cell at the end lists the works the chapter cites;
 - ``{admonition}`` (and ``{note}``, ``{tip}``, ``{warning}``, ...): a blockquote under a bold title;
