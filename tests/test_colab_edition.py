@@ -276,3 +276,44 @@ def test_write_edition_writes_changed_files_only_and_removes_its_stale_notebooks
     assert ce.main(["--root", str(root), str(out)]) == 2
     assert "colab_edition: error: book/02_second.ipynb, cell 0: the MyST role {kbd}" in capsys.readouterr().err
     assert {p.name: p.read_text() for p in out.iterdir()} == before
+
+
+# --- the Sphinx extension's launch button -----------------------------------------------------------------------------
+
+def load_extension():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("colab_edition_ext", ROOT / "book" / "_ext" / "colab_edition.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def launch_context(url: str) -> dict:
+    """The page context as sphinx-book-theme leaves it: a group of launch buttons among the header buttons."""
+    buttons = [{"type": "link", "text": "Binder", "url": "https://mybinder.org/x"}, {"type": "link", "text": "Colab", "url": url}]
+    return {"header_buttons": [{"label": "download-buttons", "buttons": []},
+                               {"type": "group", "label": "launch-buttons", "buttons": buttons}]}
+
+
+def test_launch_button_opens_the_colab_edition(tmp_path, caplog):
+    from types import SimpleNamespace
+
+    extension = load_extension()
+    (tmp_path / "colab").mkdir()
+    (tmp_path / "colab" / "01_first.ipynb").write_text("{}")
+    app = SimpleNamespace(srcdir=str(tmp_path))
+    base = "https://colab.research.google.com/github/org/repo/blob/main"
+    context = launch_context(f"{base}/book/01_first.ipynb")
+    extension.colab_button(app, "book/01_first", "page.html", context, None)
+    colab = context["header_buttons"][1]["buttons"][1]
+    assert colab["url"] == f"{base}/colab/01_first.ipynb"
+    assert context["header_buttons"][1]["buttons"][0]["url"] == "https://mybinder.org/x"  # other buttons untouched
+    # A page without a Colab edition keeps its button; a button of an unexpected form is kept, with a warning.
+    context = launch_context(f"{base}/book/api.ipynb")
+    extension.colab_button(app, "book/api", "page.html", context, None)
+    assert context["header_buttons"][1]["buttons"][1]["url"] == f"{base}/book/api.ipynb"
+    context = launch_context(f"{base}/elsewhere.ipynb")
+    extension.colab_button(app, "book/01_first", "page.html", context, None)
+    assert context["header_buttons"][1]["buttons"][1]["url"] == f"{base}/elsewhere.ipynb"
+    assert "book/01_first: the Colab launch button opens" in caplog.text, caplog.text
