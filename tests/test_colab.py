@@ -69,7 +69,10 @@ def code_cells(notebook: Path) -> list[str]:
 
 
 def test_every_notebook_opens_with_the_same_install_cell():
-    first = {notebook.name: code_cells(notebook)[0] for notebook in NOTEBOOKS}
+    # the book's chapters and their Colab editions (colab/, what the launch buttons open)
+    editions = sorted((ROOT / "colab").glob("[0-9]*.ipynb"))
+    assert len(editions) == len(NOTEBOOKS), f"colab/ has {len(editions)} chapters, book/ {len(NOTEBOOKS)}"
+    first = {str(notebook.relative_to(ROOT)): code_cells(notebook)[0] for notebook in [*NOTEBOOKS, *editions]}
     assert len(set(first.values())) == 1, f"install cells differ: {sorted(first)}"
     cell = next(iter(first.values()))
     assert 'if "google.colab" in sys.modules:' in cell and "%pip install" in cell, cell
