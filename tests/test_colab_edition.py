@@ -317,3 +317,28 @@ def test_launch_button_opens_the_colab_edition(tmp_path, caplog):
     extension.colab_button(app, "book/01_first", "page.html", context, None)
     assert context["header_buttons"][1]["buttons"][1]["url"] == f"{base}/elsewhere.ipynb"
     assert "book/01_first: the Colab launch button opens" in caplog.text, caplog.text
+
+
+def test_build_writes_the_edition_or_in_check_mode_refuses_a_stale_one(tmp_path):
+    from types import SimpleNamespace
+
+    from sphinx.errors import ExtensionError
+
+    extension = load_extension()
+    root = small_book(tmp_path, ["# First"])
+
+    def app(mode):
+        return SimpleNamespace(srcdir=str(root), config=SimpleNamespace(colab_edition_mode=mode))
+
+    with pytest.raises(ExtensionError, match=r"stale \(01_first.ipynb, 02_second.ipynb, README.md\).*make colab"):
+        extension.write(app("check"))
+    assert not (root / "colab").exists()  # check mode writes nothing
+    extension.write(app("write"))
+    assert sorted(p.name for p in (root / "colab").iterdir()) == ["01_first.ipynb", "02_second.ipynb", "README.md"]
+    extension.write(app("check"))  # up to date: no error
+    with pytest.raises(ExtensionError, match="allowed: 'write'"):
+        extension.write(app("maybe"))
+    (root / "book" / "01_first.ipynb").write_text(
+        nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("{kbd}`x`")])))
+    with pytest.raises(ExtensionError, match="cannot be written: book/01_first.ipynb, cell 0: the MyST role"):
+        extension.write(app("write"))
