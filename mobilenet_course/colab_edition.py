@@ -4,8 +4,9 @@ Colab renders a notebook's Markdown as CommonMark with ``$`` maths: the book's M
 there as raw text, and every number that the prose takes from the code (``{glue:text}``) would be missing. This
 module writes, for each chapter notebook of ``_toc.yml``, a copy in which the MyST is replaced by what the site shows:
 
-- ``{glue:text}`name``` (and ``{glue}``): the glued value's ``text/plain``, formatted as myst-nb formats it (quotes of
-  a string's repr removed, an optional ``:format`` applied), taken from the notebook's stored outputs;
+- ``{glue:text}`name```: the glued value's ``text/plain``, formatted as myst-nb formats it (quotes of a string's
+  repr removed, an optional ``:format`` applied), taken from the notebook's stored outputs (``{glue}``, which shows
+  a value by its richest output, is refused: the book glues text);
 - ``$$ ... $$ (eq-label)``: the display maths with ``\\tag{2.5}``, numbered as the build numbers it (chapter number
   from the numbered parts of ``_toc.yml``, then the order of labelled equations in the chapter); ``{eq}`eq-label```
   becomes that number in brackets, as the site prints it, in any chapter (labels are global);
@@ -61,7 +62,7 @@ MARKER = "colab_edition"  # notebook metadata key: {"source": "book/NAME.ipynb"}
 ADMONITIONS = ("admonition", "note", "tip", "hint", "important", "warning", "caution", "attention", "danger",
                "error", "seealso")
 DIRECTIVES = (*ADMONITIONS, "exercise", "solution")
-ROLES = ("glue", "glue:text", "eq", "cite", "cite:p", "cite:t", "doc", "ref", "numref", "math")
+ROLES = ("glue:text", "eq", "cite", "cite:p", "cite:t", "doc", "ref", "numref", "math")
 
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,}|:{3,})(?P<info>.*)$")
 DIRECTIVE = re.compile(r"^\{(?P<name>[^}\s]+)\}\s*(?P<argument>.*)$")
@@ -344,7 +345,7 @@ def _doc_link(target: str, book: Book, context: Context) -> str:
 
 def _role(match: re.Match, book: Book, context: Context) -> str:
     name, content = match["name"], match["content"]
-    if name in ("glue", "glue:text"):
+    if name == "glue:text":
         key, _, fmt_spec = content.partition(":")
         if "::" in content:
             raise context.error(f"{{{name}}}`{content}` glues from another notebook; the Colab edition takes values "

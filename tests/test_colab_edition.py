@@ -145,7 +145,7 @@ def test_glue_writes_the_value_as_myst_nb_shows_it(tmp_path):
     from myst_nb.core.variables import format_plain_text as myst_nb_format
 
     root = small_book(tmp_path, ["# First\n\nIt has {glue:text}`params` parameters, {glue:text}`ratio:.2f` "
-                                 "of the cost, {glue}`star` here."],
+                                 "of the cost, {glue:text}`star` here."],
                       glue={"params": "18,432", "ratio": "0.11311", "star": "a*b_c"})
     text = markdown_of(converted(root))
     assert "It has 18,432 parameters, 0.11 of the cost" in text, text
@@ -219,6 +219,7 @@ def test_exercises_admonitions_and_solutions_become_markdown(tmp_path):
     ("```{figure} a.png\n```", r"directive \{figure\} has no Colab form; supported directives: admonition"),
     ("Press {kbd}`Ctrl`.", r"role \{kbd\} has no Colab form; supported roles: glue"),
     ("See {ref}`sec-x`.", "references to exercises"),
+    ("The {glue}`x` value.", r"role \{glue\} has no Colab form"),
     (":::{note}\nx\n:::\n\n:::\nbare\n:::", "colon fence"),
 ])
 def test_unsupported_myst_is_refused_with_what_is_supported(tmp_path, cell, message):
