@@ -100,8 +100,8 @@ class Reference:
 class Book:
     """What the conversion needs to know about the whole book.
 
-    ``chapters``: docname (``book/01_standard_convolution``) to chapter number (None in unnumbered parts), in
-    ``_toc.yml`` order; ``titles``: docname to its first heading; ``equations``: label to number (``"2.5"``);
+    ``chapters``: docname (``book/01_standard_convolution``) to chapter number (None for the root page and in
+    unnumbered parts), in ``_toc.yml`` order; ``titles``: docname to its first heading; ``equations``: label to number (``"2.5"``);
     ``references``: bibliography key to :class:`Reference`; ``colab_url``: the Colab address of the edition's folder
     (``https://colab.research.google.com/github/ORG/REPO/blob/BRANCH/colab``); ``repository_url``: the book's
     repository on GitHub with its branch (``https://github.com/ORG/REPO/blob/BRANCH``).
@@ -140,7 +140,7 @@ def _toc_chapters(root: Path) -> dict[str, int | None]:
     import yaml
 
     toc = yaml.safe_load((root / "_toc.yml").read_text())
-    chapters: dict[str, int | None] = {}
+    chapters: dict[str, int | None] = {str(toc["root"]).removesuffix(".ipynb").removesuffix(".md"): None}
     number = 0
     for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}]):
         for chapter in part.get("chapters", []):

@@ -254,10 +254,15 @@ def test_code_cells_solutions_folded_stub_outputs_dropped_install_cell_kept(tmp_
 
 
 def test_doc_links_open_the_colab_edition(tmp_path):
-    root = small_book(tmp_path, ["# First\n\nRead {doc}`02_second`, {doc}`the intro <intro>`."])
+    root = small_book(tmp_path, ["# First\n\nRead {doc}`02_second`, {doc}`the intro <intro>`, {doc}`/book/index`."])
+    (root / "book" / "index.md").write_text("# Home\n")
     text = markdown_of(converted(root))
     assert ("Read [Second](https://colab.research.google.com/github/org/repo/blob/main/colab/02_second.ipynb), "
-            "[the intro](https://github.com/org/repo/blob/main/book/intro.md).") in text, text
+            "[the intro](https://github.com/org/repo/blob/main/book/intro.md), "
+            "[Home](https://github.com/org/repo/blob/main/book/index.md).") in text, text
+    root = small_book(tmp_path / "b", ["# First\n\nRead {doc}`nowhere`."])
+    with pytest.raises(ce.ColabEditionError, match="target 'nowhere' is not a page of _toc.yml"):
+        ce.edition_files(root)
 
 
 def test_write_edition_writes_changed_files_only_and_removes_its_stale_notebooks(tmp_path, capsys):
