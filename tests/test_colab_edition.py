@@ -161,13 +161,13 @@ def test_missing_glue_value_names_the_cell_and_what_to_do(tmp_path):
 
 
 def test_equations_are_tagged_and_referenced_by_chapter_number(tmp_path):
-    second = ["# Second\n\n$$\na\n$$ (eq-a)\n\nthen\n\n$$ b $$ (eq-b)\n\nBy {eq}`eq-b`, {eq}`eq-first` and {eq}`eq-intro`."]
+    second = ["# Second\n\n$$\nunlabelled\n$$\n\nfirst\n\n$$\na\n$$ (eq-a)\n\nthen\n\n$$ b $$ (eq-b)\n\nBy {eq}`eq-b`, {eq}`eq-first` and {eq}`eq-intro`."]
     root = small_book(tmp_path, ["# First\n\n$$\nf = 1\n$$ (eq-first)\n\nSee {eq}`eq-b`.\n\n$$\nno label\n$$"],
                       second)
     first, two = markdown_of(converted(root)), markdown_of(converted(root, "02_second"))
     assert "$$\nf = 1 \\tag{1.1}\n$$" in first and "See (2.2)." in first, first
     assert "$$\nno label\n$$" in first
-    assert "$$\na \\tag{2.1}\n$$" in two and "$$ b \\tag{2.2}\n$$" in two and "By (2.2), (1.1) and (1)." in two, two
+    assert "$$\nunlabelled\n$$\n\nfirst\n\n$$\na \\tag{2.1}\n$$" in two and "$$ b \\tag{2.2}\n$$" in two and "By (2.2), (1.1) and (1)." in two, two
     assert ce.read_book(root).equations == {"eq-intro": "1", "eq-first": "1.1", "eq-a": "2.1", "eq-b": "2.2"}
 
 
