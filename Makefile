@@ -2,6 +2,7 @@
 #   make book   set up, execute every notebook and build the site into _build/html
 #   make test   set up and run every test (unit, doctests, strict nbval, book build with -W, real-browser checks)
 #   make quick  set up and run the tests not marked slow (under 2 minutes)
+#   make colab  write the Colab edition of the chapters into colab/ (make book writes it too); commit it
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -17,7 +18,7 @@ APT_NEEDS := /usr/bin/chromium:chromium /usr/bin/chromedriver:chromium-driver \
 export OMP_NUM_THREADS ?= $(shell n=$$(nproc); echo $$(( n < 2 ? n : 2 )))
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: setup system book test quick clean
+.PHONY: setup system book test quick colab clean
 
 system:
 	@missing=$$(for need in $(APT_NEEDS); do [ -e "$${need%%:*}" ] || echo "$${need#*:}"; done); \
@@ -42,6 +43,10 @@ setup: system $(VENV)/.installed
 book: setup
 	$(VENV)/bin/jupyter-book build . -W --builder html
 	@echo "The book is in _build/html/index.html"
+
+# The chapters in plain Markdown for Google Colab, from the notebooks' stored outputs (mobilenet_course/colab_edition.py).
+colab: setup
+	$(PY) -m mobilenet_course.colab_edition
 
 # --doctest-modules mobilenet_course runs every docstring example of the package (a few seconds).
 test: setup

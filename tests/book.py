@@ -28,12 +28,15 @@ def toc_pages() -> list[str]:
 
 
 def stored_outputs_config(tmp: Path) -> Path:
-    """_config.yml with notebook execution off (the outputs nbval checks are used as they are).
+    """_config.yml with notebook execution off (the outputs nbval checks are used as they are), and the Colab
+    edition checked, not written (book/_ext/colab_edition.py).
 
     Paths in the config are made absolute, since Jupyter Book resolves some of them against the config's folder.
     """
     config = yaml.safe_load((ROOT / "_config.yml").read_text())
     config["execute"]["execute_notebooks"] = "off"
+    # the build checks the committed Colab edition instead of rewriting it (which would hide a stale colab/)
+    config["sphinx"].setdefault("config", {})["colab_edition_mode"] = "check"
     config["sphinx"]["local_extensions"] = {
         name: str(ROOT / path) for name, path in config["sphinx"]["local_extensions"].items()
     }

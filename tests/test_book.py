@@ -40,8 +40,22 @@ CHAPTERS = sorted(str(p.relative_to(ROOT).with_suffix("")) for p in (ROOT / "boo
 
 @pytest.mark.parametrize("page", CHAPTERS)
 def test_chapter_has_colab_launch_link(site, page):
+    # The Colab button opens the chapter's Colab edition (colab/NAME.ipynb, plain Markdown), not the MyST notebook.
+    import json
+
+    from mobilenet_course.colab_edition import myst_left
+
     html = (site / f"{page}.html").read_text()
-    assert f"colab.research.google.com/github/mobilenet-course/mobilenet-course/blob/main/{page}.ipynb" in html
+    links = re.findall(r'href="(https://colab\.research\.google\.com/[^"]+)"', html)
+    name = Path(page).name
+    expected = f"https://colab.research.google.com/github/mobilenet-course/mobilenet-course/blob/main/colab/{name}.ipynb"
+    assert links == [expected], f"{page}: Colab links {links}, expected one to {expected}"
+    edition = ROOT / "colab" / f"{name}.ipynb"
+    assert edition.is_file(), f"the Colab button opens {edition.relative_to(ROOT)}, which does not exist"
+    cells = json.loads(edition.read_text())["cells"]
+    left = [f"cell {i}: {found}" for i, cell in enumerate(cells) if cell["cell_type"] == "markdown"
+            for found in myst_left("".join(cell["source"]))]
+    assert not left, f"{edition.relative_to(ROOT)} holds MyST that Colab shows as raw text: {left}"
 
 
 def tiny_book(folder: Path, code: str) -> None:
