@@ -85,7 +85,7 @@ class Reference:
 
     authors: str  # "Howard et al.", "Ioffe and Szegedy", "Sifre"
     year: str
-    full: str  # the entry in Markdown (pybtex's plain style, as the site's bibliography)
+    full: str  # the entry in Markdown (mobilenet_course.bibliography.CourseStyle, as the site's bibliography)
 
     @property
     def parenthetical(self) -> str:
@@ -208,9 +208,10 @@ def _last_names(person) -> str:
 def _read_references(bibfiles: list[Path]) -> dict[str, Reference]:
     """Author-year labels ("Howard et al.", "2017") and full entries for every key of the bibliography files."""
     import pybtex.database
-    import pybtex.plugin
 
-    style = pybtex.plugin.find_plugin("pybtex.style.formatting", "plain")()
+    from .bibliography import CourseStyle
+
+    style = CourseStyle()  # as the site's bibliography formats them
     references: dict[str, Reference] = {}
     for bibfile in bibfiles:
         data = pybtex.database.parse_file(str(bibfile))

@@ -97,3 +97,35 @@ def test_cell_timeout_names_the_notebook_the_cell_and_what_to_do(tmp_path):
     assert "A notebook cell ran past the execution time limit." in out, out[-3000:]
     assert "chapter.ipynb" in out and "time.sleep(60)  # a cell too slow for the limit" in out, out[-3000:]
     assert "raise `execute: timeout`" in out and "make book" in out
+
+
+def test_bibliography_is_author_year_as_the_text_cites_with_links(site):
+    import pybtex.database
+    from bs4 import BeautifulSoup
+
+    from mobilenet_course.bibliography import author_year
+
+    entries = pybtex.database.parse_file(str(ROOT / "book" / "references.bib")).entries
+    page = BeautifulSoup((site / "book" / "bibliography.html").read_text(), "html.parser")
+    listed = {}
+    for citation in page.select("div.citation"):
+        label = citation.select_one("span.label").get_text(strip=True).strip("[] ")
+        listed[label] = citation
+    assert set(listed) == {author_year(e) for e in entries.values()}, "one entry per .bib entry, labelled as cited"
+    for key, entry in entries.items():
+        citation = listed[author_year(entry)]
+        links = {a["href"] for a in citation.select("a[href]")}
+        assert entry.fields["title"].replace("{", "").replace("}", "") in citation.get_text(" ", strip=True), \
+            f"{key}: the title is not printed as written"
+        if "eprint" in entry.fields:
+            assert f"https://arxiv.org/abs/{entry.fields['eprint']}" in links, f"{key}: no arXiv link"
+        if "doi" in entry.fields:
+            assert f"https://doi.org/{entry.fields['doi']}" in links, f"{key}: no DOI link"
+    cited = 0
+    for name in toc_pages():
+        for link in BeautifulSoup((site / f"{name}.html").read_text(), "html.parser").select("a[href*='bibliography.html#']"):
+            text, around = " ".join(link.get_text().split()), link.parent.get_text()
+            assert text in listed, f"{name}: cites {text!r}, which the bibliography does not list under that label"
+            assert re.search(r"\([^()]*" + re.escape(text) + r"[^()]*\)", around), f"{name}: {text!r} not in (...)"
+            cited += 1
+    assert cited >= 10, cited
