@@ -217,6 +217,33 @@ def _figure_png(fig) -> bytes:
     return buffer.getvalue()
 
 
+def _describe(image, text: str) -> None:
+    """Give an ipywidgets Image a text alternative: its ``tooltip`` (ipywidgets 8) becomes the image's ``title``,
+    which screen readers read when there is no ``alt`` (ipywidgets' Image has no alt). Colab's ipywidgets 7.7 has no
+    such trait: there the image stays without one."""
+    if image.has_trait("tooltip"):
+        image.tooltip = text
+
+
+def latency_plot_description(rows: list[dict]) -> str:
+    """What the benchmark panel's plot shows, in words: its text alternative (chapter 8).
+
+    >>> latency_plot_description([{"path": "eager", "mult_adds": 149e6, "median_ms": 4.2},
+    ...                           {"path": "onnxruntime", "mult_adds": 569e6, "median_ms": 7.5}])
+    'Plot of median latency (ms, log scale) against million mult-adds (log scale) for 2 measurements, paths eager and onnxruntime: from 4.2 ms at 149 million mult-adds to 7.5 ms at 569 million.'
+    """
+    if not rows:
+        return "Plot of latency against mult-adds: no measurements yet."
+    paths = sorted({r["path"] for r in rows})
+    low = min(rows, key=lambda r: r["median_ms"])
+    high = max(rows, key=lambda r: r["median_ms"])
+    named = paths[0] if len(paths) == 1 else ", ".join(paths[:-1]) + " and " + paths[-1]
+    return (f"Plot of median latency (ms, log scale) against million mult-adds (log scale) for {len(rows)} "
+            f"measurement{'s' if len(rows) != 1 else ''}, path{'s' if len(paths) != 1 else ''} {named}: "
+            f"from {low['median_ms']:.1f} ms at {low['mult_adds'] / 1e6:.0f} million mult-adds to "
+            f"{high['median_ms']:.1f} ms at {high['mult_adds'] / 1e6:.0f} million.")
+
+
 def training_panel(splits, *, subset: int = 10_000, num_classes: int = 10):
     """Pick alpha, resolution and epochs, press Train, and watch the loss curve grow (chapter 7).
 
@@ -250,6 +277,8 @@ def training_panel(splits, *, subset: int = 10_000, num_classes: int = 10):
             fig = history.plot()
             fig.suptitle(f"{model.name}: test accuracy {history.test_accuracy:.1%}")
             curve.value = _figure_png(fig)
+            _describe(curve, f"Training curves of {model.name}: loss and accuracy by epoch; test accuracy "
+                             f"{history.test_accuracy:.1%} after epoch {len(history.epochs)}.")
 
         try:
             train.fit(model, *loaders, epochs=epochs.value, progress=False, on_epoch=draw)
@@ -287,6 +316,7 @@ def benchmark_panel(stored: list[dict] | None = None):
     def draw() -> None:
         if rows:
             plot.value = _figure_png(plots.latency_plot(rows, title="latency against mult-adds on the machines measured"))
+            _describe(plot, latency_plot_description(rows))
 
     def measure(_) -> None:
         button.disabled = True
