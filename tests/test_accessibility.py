@@ -154,7 +154,7 @@ def test_no_serious_accessibility_violation(browser, base_url, page_name):
     assert not problems, f"{page_name}: axe-core found\n" + "\n".join(problems)
 
 
-@pytest.mark.parametrize("page_name", [EXPLORER_PAGE, PICKER_PAGE])
+@pytest.mark.parametrize("page_name", PAGES)
 def test_no_serious_accessibility_violation_in_dark_mode(browser, base_url, page_name):
     page = open_rendered(browser, base_url + page_name, dark=True)
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
@@ -291,11 +291,11 @@ def test_static_measure_button_is_disabled_with_a_reason(browser, base_url):
     disabled = button.is_disabled()
     note_id = button.get_attribute("aria-describedby")
     note = page.locator(f"#{note_id}").inner_text() if note_id else ""
-    image_title = page.locator(".widget-image").first.get_attribute("title") or ""
+    alt = page.locator("img.mc-plot").first.get_attribute("alt") or ""
     page.context.close()
     assert disabled, "the Measure button needs a kernel; in the static book it must not look ready"
     assert "kernel" in note and "Colab" in note, note
-    assert image_title.startswith("Plot of median latency"), f"the panel's plot has no text alternative: {image_title!r}"
+    assert alt.startswith("Plot of median latency"), f"the panel's plot has no text alternative: {alt!r}"
 
 
 # --- Pages load only what they use ---------------------------------------------------------------------------------
