@@ -262,10 +262,11 @@ def test_cost_explorer_controls_are_named_and_results_announced(browser, base_ur
     page.wait_for_function("e => e.textContent.includes('MobileNet-160')", arg=status.element_handle(),
                            timeout=5_000)
     announced = status.text_content()
-    shown = explorer.locator(".mc-mult-adds").inner_text()
+    name, mult_adds = explorer.locator(".mc-name").inner_text(), explorer.locator(".mc-mult-adds").inner_text()
     assert explorer.get_by_role("button", name="Set resolution to 160 px").get_attribute("aria-pressed") == "true"
     page.context.close()
-    assert announced.startswith("1.0-MobileNet-160:") and shown in announced, announced
+    assert name.endswith("-MobileNet-160"), name
+    assert announced.startswith(f"{name}: {mult_adds} mult-adds"), (announced, name, mult_adds)
 
 
 def test_budget_picker_answer_is_a_live_region(browser, base_url):
