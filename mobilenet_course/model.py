@@ -58,7 +58,10 @@ class Block(NamedTuple):
 
 
 TABLE1_FIRST_CONV = Block(stride=2, out_channels=32)
-"""Table 1, first row: "Conv / s2, 3x3x3x32": a full 3x3 convolution, stride 2, 32 filters."""
+"""The first row of Table 1, "Conv / s2, 3x3x3x32", a full 3x3 convolution with stride 2 and 32 filters.
+
+(No colon before the description: napoleon reads "text: more" in an attribute's docstring as "type: description".)
+"""
 
 # Paper Table 1, the 13 depthwise separable blocks. Each "Conv dw / s" row and the "Conv / s1" 1x1 row after it
 # form one block. Input sizes are those of a 224 px image.

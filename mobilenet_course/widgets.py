@@ -206,7 +206,7 @@ class BudgetPicker(anywidget.AnyWidget):
 
 
 def _figure_png(fig) -> bytes:
-    """A figure as PNG bytes, for an ipywidgets Image (which the static book shows; an Output widget it cannot)."""
+    """A figure as PNG bytes, for an HTML widget (which the static book shows; an Output widget it cannot)."""
     import io
 
     import matplotlib.pyplot as plt
@@ -215,6 +215,43 @@ def _figure_png(fig) -> bytes:
     fig.savefig(buffer, format="png", dpi=90)
     plt.close(fig)
     return buffer.getvalue()
+
+
+def _png_html(png: bytes, alt: str) -> str:
+    """An ``<img>`` of PNG bytes with its text alternative, for an ipywidgets HTML widget.
+
+    ipywidgets' Image has no ``alt``, and its ``tooltip`` (ipywidgets 8) makes the static book's widget manager
+    fail to draw it ("Could not create a view"); an HTML widget shows the same picture, with ``alt``, in Jupyter,
+    Colab (ipywidgets 7.7) and the static book.
+
+    >>> _png_html(b"\\x89PNG", 'latency "p10"')
+    '<img class="mc-plot" alt="latency &quot;p10&quot;" style="max-width: 100%" src="data:image/png;base64,iVBORw==">'
+    """
+    import base64
+    import html
+
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<img class="mc-plot" alt="{html.escape(alt, quote=True)}" style="max-width: 100%" '
+            f'src="data:image/png;base64,{data}">')
+
+
+def latency_plot_description(rows: list[dict]) -> str:
+    """What the benchmark panel's plot shows, in words: its text alternative (chapter 8).
+
+    >>> latency_plot_description([{"path": "eager", "mult_adds": 149e6, "median_ms": 4.2},
+    ...                           {"path": "onnxruntime", "mult_adds": 569e6, "median_ms": 7.5}])
+    'Plot of median latency (ms, log scale) against million mult-adds (log scale) for 2 measurements, paths eager and onnxruntime: from 4.2 ms at 149 million mult-adds to 7.5 ms at 569 million.'
+    """
+    if not rows:
+        return "Plot of latency against mult-adds: no measurements yet."
+    paths = sorted({r["path"] for r in rows})
+    low = min(rows, key=lambda r: r["median_ms"])
+    high = max(rows, key=lambda r: r["median_ms"])
+    named = paths[0] if len(paths) == 1 else ", ".join(paths[:-1]) + " and " + paths[-1]
+    return (f"Plot of median latency (ms, log scale) against million mult-adds (log scale) for {len(rows)} "
+            f"measurement{'s' if len(rows) != 1 else ''}, path{'s' if len(paths) != 1 else ''} {named}: "
+            f"from {low['median_ms']:.1f} ms at {low['mult_adds'] / 1e6:.0f} million mult-adds to "
+            f"{high['median_ms']:.1f} ms at {high['mult_adds'] / 1e6:.0f} million.")
 
 
 def training_panel(splits, *, subset: int = 10_000, num_classes: int = 10):
@@ -233,7 +270,7 @@ def training_panel(splits, *, subset: int = 10_000, num_classes: int = 10):
     resolution = w.Dropdown(options=[28, 32, 40, 56], value=28, description="resolution")
     epochs = w.IntSlider(value=3, min=1, max=10, description="epochs")
     button = w.Button(description="Train", button_style="primary")
-    curve = w.Image(format="png")
+    curve = w.HTML()
 
     def run(_):
         button.disabled = True
@@ -249,7 +286,9 @@ def training_panel(splits, *, subset: int = 10_000, num_classes: int = 10):
         def draw(history: train.History) -> None:
             fig = history.plot()
             fig.suptitle(f"{model.name}: test accuracy {history.test_accuracy:.1%}")
-            curve.value = _figure_png(fig)
+            curve.value = _png_html(_figure_png(fig), f"Training curves of {model.name}: loss and accuracy by "
+                                    f"epoch; test accuracy {history.test_accuracy:.1%} after epoch "
+                                    f"{len(history.epochs)}.")
 
         try:
             train.fit(model, *loaders, epochs=epochs.value, progress=False, on_epoch=draw)
@@ -282,11 +321,12 @@ def benchmark_panel(stored: list[dict] | None = None):
                                max=checks.max_threads(), description="threads")
     button = w.Button(description="Measure", button_style="primary")
     status = w.HTML("Press <b>Measure</b> to time a model on this machine (needs a running kernel: Jupyter or Colab).")
-    plot = w.Image(format="png")
+    plot = w.HTML()
 
     def draw() -> None:
         if rows:
-            plot.value = _figure_png(plots.latency_plot(rows, title="latency against mult-adds on the machines measured"))
+            figure = plots.latency_plot(rows, title="latency against mult-adds on the machines measured")
+            plot.value = _png_html(_figure_png(figure), latency_plot_description(rows))
 
     def measure(_) -> None:
         button.disabled = True

@@ -78,7 +78,7 @@ def benchmark_panel_in(browser, folder):
         page, report = open_page(browser, url + BENCH_PAGE)
         page.wait_for_timeout(2000)  # the widget manager renders after the page has loaded
         buttons = page.eval_on_selector_all(".widget-button", "els => els.map(e => e.textContent.trim())")
-        widths = page.eval_on_selector_all(".widget-image", "els => els.map(e => e.naturalWidth)")
+        widths = page.eval_on_selector_all(".widget-html img.mc-plot", "els => els.map(e => e.naturalWidth)")
         page.context.close()
     finally:
         server.shutdown()

@@ -7,6 +7,7 @@ pages load into ``_static/offline/``; ``_config.yml`` points ``mathjax_path`` an
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -60,7 +61,49 @@ def drop_thebe(app: Sphinx, pagename: str, templatename: str, context: dict, doc
         context["script_files"] = [s for s in context["script_files"] if not is_thebe(s)]
 
 
+# What the built HTML of a page holds where it shows a widget, or maths: myst-nb writes each widget view as a
+# ``<script type="application/vnd.jupyter.widget-view+json">``; Sphinx's MathJax renderer wraps every expression (and
+# myst-nb every LaTeX output) in an element of class ``math``.
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+MATH = re.compile(r'class="math[ "]')
+
+
+def page_uses(body: str) -> dict[str, bool]:
+    """Which of the heavy front-end files a page's HTML body needs: the widget manager, MathJax."""
+    return {"widgets": WIDGET_VIEW in body, "math": MATH.search(body) is not None}
+
+
+def drop_unused_assets(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """Load the widget manager only on pages that show a widget, and MathJax only on pages with maths.
+
+    myst-nb adds the widget manager (``nb_ipywidgets_js``: require.js, mc-widgets-config.js, embed-amd.js, 3.6 MB)
+    to every notebook with saved widget state, even one whose widgets are all left out of the page (chapter 7);
+    Sphinx adds MathJax to a page when it or any page in its toctree has maths, so the book's front page loads it
+    for the chapters it lists. Scripts are matched by file name against ``nb_ipywidgets_js`` and ``mathjax_path``;
+    the saved widget state and MathJax's configuration go with them.
+    """
+    if "script_files" not in context or "body" not in context:
+        return
+    uses = page_uses(context["body"])
+    widget_files = set(app.config.nb_ipywidgets_js or {})
+
+    def unused(script) -> bool:
+        filename = str(script.filename or "").removeprefix("_static/")  # where the builder puts a local file
+        attributes = script.attributes
+        if not uses["widgets"] and (filename in widget_files or attributes.get("type") == WIDGET_STATE):
+            return True
+        if not uses["math"] and (filename == app.config.mathjax_path
+                                 or attributes.get("body", "").startswith("window.MathJax =")):
+            return True
+        return False
+
+    context["script_files"] = [s for s in context["script_files"] if not unused(s)]
+
+
 def setup(app: Sphinx) -> dict:
     app.connect("build-finished", copy_assets)
     app.connect("html-page-context", drop_thebe)
+    # after Sphinx's MathJax (priority 500) and myst-nb's per-page widget scripts have been added
+    app.connect("html-page-context", drop_unused_assets, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -23,3 +23,23 @@ function save(model) {
     /* no kernel */
   }
 }
+
+let uniqueCount = 0;
+
+function uniqueId(prefix) {
+  // Labels point at their input by id; a page can show several widgets, so each id is made unique.
+  uniqueCount += 1;
+  return `${prefix}-${uniqueCount}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+function announcer(delayMs = 400) {
+  // A polite live region: screen readers read out what is put in it, once the reader's current sentence ends.
+  // Updates are held back for `delayMs` so that dragging a slider announces where it stops, not every step.
+  const region = element("p", { class: "mc-status mc-sr-only", "aria-live": "polite", "aria-atomic": "true" });
+  let timer = null;
+  region.announce = (text) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { region.textContent = text; }, delayMs);
+  };
+  return region;
+}
