@@ -2,8 +2,8 @@
 
 Every figure is :data:`FIGURE_WIDTH` inches wide with no text under :data:`MIN_FONT_PT` points, so that it reads on
 a phone as well as on a desktop: the notebooks show figures as SVG (:func:`mobilenet_course.notebook.setup`), which a
-browser scales down to a phone's column of about 358 px, and 10 pt text in a 5-inch (480 px) figure is still drawn
-at about 10 px there. Legends list only what a figure draws and sit where no data is; log axes are labelled with
+browser scales down to a phone's column (about 340 px on a 390 px phone), and 10.5 pt text in a 4.8-inch figure
+(461 px, 471 px with its margin) is still drawn at about 10 px there. Legends list only what a figure draws and sit where no data is; log axes are labelled with
 plain numbers (1, 2, 5 times a power of ten) instead of scientific notation, whose exponents are small text.
 """
 
@@ -25,16 +25,18 @@ __all__ = ["reduction_ratio_plot", "cost_by_kind_plot", "layer_costs_plot", "wid
 
 KIND_COLOURS = {"conv": "#7f7f7f", "depthwise": "#1f77b4", "pointwise": "#ff7f0e", "fc": "#2ca02c"}
 
-FIGURE_WIDTH = 5.0
-"""Width of every figure in inches (480 CSS px): under the book's desktop column (about 690 px)."""
+FIGURE_WIDTH = 4.8
+"""Width of every figure in inches (461 CSS px): under the book's desktop column (about 690 px)."""
 
-MIN_FONT_PT = 10.0
-"""The smallest text of any figure, in points: 10 pt of a 480 px figure shown 358 px wide is 9.9 px."""
+MIN_FONT_PT = 10.5
+"""The smallest text of any figure, in points (1/72 inch): shown 340 px wide, a figure of 4.8 inches and 0.05-inch
+margins draws it at 10.5 / 72 * 96 * 340 / 471 = 10.1 px."""
 
 STYLE = {
-    "figure.figsize": (FIGURE_WIDTH, 3.2), "figure.dpi": 100, "font.size": MIN_FONT_PT, "axes.titlesize": 11,
-    "axes.labelsize": MIN_FONT_PT, "xtick.labelsize": MIN_FONT_PT, "ytick.labelsize": MIN_FONT_PT,
-    "legend.fontsize": MIN_FONT_PT, "legend.title_fontsize": MIN_FONT_PT, "figure.titlesize": 11,
+    "figure.figsize": (FIGURE_WIDTH, 3.2), "figure.dpi": 100, "savefig.pad_inches": 0.05, "font.size": MIN_FONT_PT,
+    "axes.titlesize": 11.5, "axes.labelsize": MIN_FONT_PT, "xtick.labelsize": MIN_FONT_PT,
+    "ytick.labelsize": MIN_FONT_PT, "legend.fontsize": MIN_FONT_PT, "legend.title_fontsize": MIN_FONT_PT,
+    "figure.titlesize": 11.5,
     "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False, "axes.spines.right": False,
     # SVG keeps text as text (sharp at any zoom, and its size can be checked); the salt makes its ids reproducible.
     "svg.fonttype": "none", "svg.hashsalt": "mobilenet-course",
