@@ -225,13 +225,13 @@ def training_curves_plot(epochs: Sequence) -> Figure:
     ax1.plot(x, [e.train_loss for e in epochs], marker="o", label="train")
     ax1.plot(x, [e.test_loss for e in epochs], marker="o", label="test")
     ax1.set_ylabel("loss")
-    ax2.plot(x, [100 * e.train_accuracy for e in epochs], marker="o")
-    ax2.plot(x, [100 * e.test_accuracy for e in epochs], marker="o")
+    ax2.plot(x, [100 * e.train_accuracy for e in epochs], marker="o", label="train")
+    ax2.plot(x, [100 * e.test_accuracy for e in epochs], marker="o", label="test")
     ax2.set_ylabel("accuracy (%)")
     for ax in (ax1, ax2):
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(FixedLocator(x))
-    fig.legend(loc="outside upper center", ncols=2, frameon=False)
+    fig.legend(handles=ax1.get_lines(), loc="outside upper center", ncols=2, frameon=False)  # one for both panels
     return fig
 
 
