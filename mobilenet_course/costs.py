@@ -247,11 +247,10 @@ class Profile:
         return f"<Profile {self._summary()}>"
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{c}</th>" for c in self._COLUMNS)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in self._cells(r)) + "</tr>"
-                       for r in self.layers)
-        return (f"<table class='mc-profile'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-                f"<p>{html.escape(self._summary())}</p>")
+        from .tables import html_table
+
+        table = html_table(self._COLUMNS, [self._cells(r) for r in self.layers], css_class="mc-profile", right_from=2)
+        return f"{table}<p>{html.escape(self._summary())}</p>"
 
 
 def _kind(module: nn.Module) -> str:

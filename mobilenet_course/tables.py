@@ -14,7 +14,31 @@ from . import reference
 from .costs import profile
 from .model import ConvMobileNet, MobileNetV1, ShallowMobileNet
 
-__all__ = ["Table", "Comparison", "table1", "multiplier_tables", "variant_tables", "compare"]
+__all__ = ["Table", "Comparison", "table1", "multiplier_tables", "variant_tables", "compare", "html_table"]
+
+# Inline styles, so that the padding holds wherever the HTML is shown (Jupyter, Colab, the book) whatever the page's
+# CSS: cells never run together, a cell never wraps inside itself ("1 x 1 x 1024 x 1024" stays on one line), and a
+# table wider than a phone's column scrolls sideways in its box instead of squeezing its columns.
+CELL_STYLE = "padding: 0.25em 0.75em; white-space: nowrap; text-align: {align}"
+BOX_STYLE = "overflow-x: auto; max-width: 100%"
+
+
+def html_table(columns: tuple[str, ...], rows: list[tuple[str, ...]], *, caption: str = "", css_class: str = "",
+               right_from: int | None = None) -> str:
+    """An HTML table with padded cells, in a box that scrolls sideways when the table is wider than the page.
+
+    ``right_from`` right-aligns the columns from that index on (numbers); the others are left-aligned.
+    """
+
+    def cell(tag: str, text: object, i: int) -> str:
+        align = "right" if right_from is not None and i >= right_from else "left"
+        return f"<{tag} style='{CELL_STYLE.format(align=align)}'>{html.escape(str(text))}</{tag}>"
+
+    head = "".join(cell("th", c, i) for i, c in enumerate(columns))
+    body = "".join("<tr>" + "".join(cell("td", c, i) for i, c in enumerate(r)) + "</tr>" for r in rows)
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return (f"<div style='{BOX_STYLE}'><table class='{css_class}' style='border-collapse: collapse'>{cap}"
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
 
 @dataclass
@@ -26,6 +50,7 @@ class Table:
     caption: str = ""
 
     def to_text(self) -> str:
+        """The table in fixed-width text, columns left-aligned and two spaces apart."""
         widths = [max(len(str(r[i])) for r in [self.columns, *self.rows]) for i in range(len(self.columns))]
         lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in [self.columns, *self.rows]]
         return "\n".join(([self.caption] if self.caption else []) + lines)
@@ -36,10 +61,7 @@ class Table:
     __repr__ = to_text
 
     def _repr_html_(self) -> str:
-        head = "".join(f"<th>{html.escape(c)}</th>" for c in self.columns)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in r) + "</tr>" for r in self.rows)
-        cap = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
-        return f"<table class='mc-table'>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+        return html_table(self.columns, self.rows, caption=self.caption, css_class="mc-table")
 
 
 def table1(model: MobileNetV1 | None = None) -> Table:

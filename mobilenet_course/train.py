@@ -60,23 +60,10 @@ class History:
         return [asdict(e) for e in self.epochs]
 
     def plot(self):
-        """Loss and accuracy against epochs, training and test."""
-        import matplotlib.pyplot as plt
+        """Loss and accuracy against epochs, training and test (:func:`mobilenet_course.plots.training_curves_plot`)."""
+        from .plots import training_curves_plot
 
-        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(8, 3))
-        x = [e.epoch for e in self.epochs]
-        ax1.plot(x, [e.train_loss for e in self.epochs], marker="o", label="train")
-        ax1.plot(x, [e.test_loss for e in self.epochs], marker="o", label="test")
-        ax1.set_xlabel("epoch")
-        ax1.set_ylabel("loss")
-        ax1.legend()
-        ax2.plot(x, [100 * e.train_accuracy for e in self.epochs], marker="o", label="train")
-        ax2.plot(x, [100 * e.test_accuracy for e in self.epochs], marker="o", label="test")
-        ax2.set_xlabel("epoch")
-        ax2.set_ylabel("accuracy (%)")
-        ax2.legend()
-        fig.tight_layout()
-        return fig
+        return training_curves_plot(self.epochs)
 
 
 def pick_device(device: str = "auto") -> torch.device:

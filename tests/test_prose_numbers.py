@@ -41,15 +41,35 @@ def normalise(token: str) -> str:
     return token.replace(",", "").rstrip(".")
 
 
+SVG_TEXT = re.compile(r"<text\b[^>]*>(.*?)</text>", re.S)
+
+
+def output_texts(output: dict) -> list[str]:
+    """The text of an output: streams and text-like data; of an SVG figure only its words (tick labels, legends),
+    never its coordinates; no other image."""
+    texts = [output.get("text", "")]
+    for mime, data in output.get("data", {}).items():
+        data = "".join(data) if isinstance(data, list) else str(data)
+        if mime == "image/svg+xml":
+            texts += [re.sub(r"<[^>]*>", "", t) for t in SVG_TEXT.findall(data)]
+        elif not mime.startswith("image/"):
+            texts.append(data)
+    return ["".join(t) if isinstance(t, list) else str(t) for t in texts]
+
+
 def output_numbers(notebook: dict) -> set[str]:
     found = set()
     for cell in notebook["cells"]:
         for output in cell.get("outputs", []):
-            texts = [output.get("text", "")] + list(output.get("data", {}).values())
-            for text in texts:
-                text = "".join(text) if isinstance(text, list) else str(text)
+            for text in output_texts(output):
                 found |= {normalise(t) for t in NUMBER.findall(text)}
     return found
+
+
+def figure_texts(cell: dict) -> list[str]:
+    """A code cell's figure caption and alt text (myst-nb metadata): prose the book shows."""
+    options = cell.get("metadata", {}).get("mystnb", {})
+    return [options.get("figure", {}).get("caption", ""), options.get("image", {}).get("alt", "")]
 
 
 def paper_numbers() -> set[str]:
@@ -71,14 +91,32 @@ def test_numbers_in_prose_are_computed_or_quoted_from_the_paper(path):
     allowed = output_numbers(notebook) | paper_numbers()
     typed = []
     for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            typed += [t for text in figure_texts(cell) for t in NUMBER.findall(prose(text))
+                      if normalise(t) not in allowed]
         if cell["cell_type"] != "markdown":
             continue
         source = re.sub(r"^#.*$", "", "".join(cell["source"]), flags=re.M)  # headings carry chapter numbers
         typed += [t for t in NUMBER.findall(prose(source)) if normalise(t) not in allowed]
-    assert not typed, f"{path.name}: numbers typed into the prose instead of computed by a cell: {typed}"
+    assert not typed, (f"{path.name}: numbers typed into the prose (or a figure's caption or alt text) instead of "
+                       f"computed by a cell: {typed}")
 
 
 def test_the_check_catches_a_typed_number(tmp_path):
     notebook = {"cells": [{"cell_type": "markdown", "source": ["The layer costs 123,456 mult-adds."]}]}
     allowed = output_numbers(notebook) | paper_numbers()
     assert [t for t in NUMBER.findall(prose(notebook["cells"][0]["source"][0])) if normalise(t) not in allowed]
+
+
+def test_svg_coordinates_are_not_computed_numbers_but_its_labels_are():
+    svg = ('<svg><path d="M 123.456 78 L 9 10"/><text style="font-size: 10px">0.5625</text>'
+           '<g><text x="1"><tspan>2048</tspan></text></g></svg>')
+    notebook = {"cells": [{"cell_type": "code", "outputs": [{"output_type": "display_data",
+                                                             "data": {"image/svg+xml": svg}}]}]}
+    assert output_numbers(notebook) == {"0.5625", "2048"}
+
+
+def test_the_check_reads_figure_captions_and_alt_text():
+    cell = {"cell_type": "code", "metadata": {"mystnb": {"figure": {"caption": "Mult-adds of 17 layers"},
+                                                          "image": {"alt": "a bar chart"}}}}
+    assert [t for text in figure_texts(cell) for t in NUMBER.findall(prose(text))] == ["17"]
