@@ -27,6 +27,9 @@ def html_table(columns: tuple[str, ...], rows: list[tuple[str, ...]], *, caption
                right_from: int | None = None) -> str:
     """An HTML table with padded cells, in a box that scrolls sideways when the table is wider than the page.
 
+    The box is focusable (``tabindex='0'``) and named by the caption, so that it can be scrolled from the keyboard
+    (axe-core's rule scrollable-region-focusable).
+
     ``right_from`` right-aligns the columns from that index on (numbers); the others are left-aligned.
     """
 
@@ -37,7 +40,10 @@ def html_table(columns: tuple[str, ...], rows: list[tuple[str, ...]], *, caption
     head = "".join(cell("th", c, i) for i, c in enumerate(columns))
     body = "".join("<tr>" + "".join(cell("td", c, i) for i, c in enumerate(r)) + "</tr>" for r in rows)
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    return (f"<div style='{BOX_STYLE}'><table class='{css_class}' style='border-collapse: collapse'>{cap}"
+    # The box can scroll, so it takes the keyboard focus (arrow keys scroll it) and has a name for screen readers.
+    name = html.escape(caption or "table", quote=True)
+    return (f"<div style='{BOX_STYLE}' tabindex='0' role='region' aria-label='{name}'>"
+            f"<table class='{css_class}' style='border-collapse: collapse'>{cap}"
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
 

@@ -61,6 +61,7 @@ class Cells(HTMLParser):
         super().__init__()
         self.cells: list[dict] = []
         self.boxes: list[str] = []
+        self.box_attrs: list[dict] = []
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -68,6 +69,7 @@ class Cells(HTMLParser):
             self.cells.append({"style": attrs.get("style", ""), "text": ""})
         if tag == "div":
             self.boxes.append(attrs.get("style", ""))
+            self.box_attrs.append(attrs)
 
     def handle_data(self, data):
         if self.cells:
@@ -102,6 +104,8 @@ def test_html_cells_are_padded_unwrapped_and_the_table_scrolls_in_its_box(name):
         assert horizontal_padding_em(style) >= 0.5, (name, cell)
         assert style.get("white-space") == "nowrap", (name, cell)
     assert parser.boxes and css(parser.boxes[0]).get("overflow-x") == "auto", name
+    # a box that scrolls must be reachable from the keyboard, and named (axe-core: scrollable-region-focusable)
+    assert parser.box_attrs[0].get("tabindex") == "0" and parser.box_attrs[0].get("aria-label"), parser.box_attrs[0]
 
 
 def test_html_escapes_cells_and_aligns_numbers_right():
