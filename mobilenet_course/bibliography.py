@@ -9,20 +9,33 @@ reads the same in both: "Howard et al., 2017", then the authors, the title as th
 from __future__ import annotations
 
 import pybtex.plugin
+from pybtex.richtext import Text
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.labels import BaseLabelStyle
 from pybtex.style.template import field, sentence
 
-__all__ = ["AuthorYearLabelStyle", "CourseStyle", "author_year"]
+__all__ = ["AuthorYearLabelStyle", "CourseStyle", "author_year", "cited_authors"]
+
+
+def cited_authors(entry) -> str:
+    """How the text names an entry's authors (or, lacking them, its editors): "Sifre", "Ioffe and Szegedy",
+    "Howard et al.", with LaTeX in the names decoded.
+
+    Raises
+    ------
+    ValueError
+        The entry has neither authors nor editors.
+    """
+    people = entry.persons.get("author") or entry.persons.get("editor") or []
+    if not people:
+        raise ValueError(f"{entry.key} has no author or editor to cite it by")
+    last = [Text.from_latex(" ".join(p.prelast_names + p.last_names)).render_as("text") for p in people]
+    return last[0] if len(last) == 1 else " and ".join(last) if len(last) == 2 else f"{last[0]} et al."
 
 
 def author_year(entry) -> str:
     """How the text cites ``entry``: "Sifre, 2014", "Ioffe and Szegedy, 2015", "Howard et al., 2017"."""
-    last = [" ".join(person.prelast_names + person.last_names) for person in entry.persons.get("author", [])]
-    if not last:
-        raise ValueError(f"bibliography entry {entry.key!r} has no author to cite it by")
-    names = last[0] if len(last) == 1 else " and ".join(last) if len(last) == 2 else f"{last[0]} et al."
-    return f"{names}, {entry.fields.get('year', 'n.d.')}"
+    return f"{cited_authors(entry)}, {entry.fields.get('year', 'n.d.')}"
 
 
 class AuthorYearLabelStyle(BaseLabelStyle):

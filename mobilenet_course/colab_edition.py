@@ -199,17 +199,11 @@ def _number_equations(root: Path, chapters: dict[str, int | None]) -> dict[str, 
     return numbers
 
 
-def _last_names(person) -> str:
-    from pybtex.richtext import Text
-
-    return Text.from_latex(" ".join(person.prelast_names + person.last_names)).render_as("text")
-
-
 def _read_references(bibfiles: list[Path]) -> dict[str, Reference]:
     """Author-year labels ("Howard et al.", "2017") and full entries for every key of the bibliography files."""
     import pybtex.database
 
-    from .bibliography import CourseStyle
+    from .bibliography import CourseStyle, cited_authors
 
     style = CourseStyle()  # as the site's bibliography formats them
     references: dict[str, Reference] = {}
@@ -217,12 +211,10 @@ def _read_references(bibfiles: list[Path]) -> dict[str, Reference]:
         data = pybtex.database.parse_file(str(bibfile))
         formatted = {entry.key: entry for entry in style.format_entries(data.entries.values())}
         for key, entry in data.entries.items():
-            people = entry.persons.get("author") or entry.persons.get("editor") or []
-            if not people:
-                raise ColabEditionError(f"{bibfile.name}: {key} has no author or editor to cite it by")
-            names = [_last_names(p) for p in people]
-            authors = (names[0] if len(names) == 1 else f"{names[0]} and {names[1]}" if len(names) == 2
-                       else f"{names[0]} et al.")
+            try:
+                authors = cited_authors(entry)  # as the site's citations and bibliography labels name them
+            except ValueError as error:
+                raise ColabEditionError(f"{bibfile.name}: {error}") from error
             full = " ".join(formatted[key].text.render_as("markdown").split())
             references[key] = Reference(authors, entry.fields.get("year", "n.d."), full)
     return references
