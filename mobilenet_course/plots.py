@@ -62,6 +62,12 @@ def _kinds_present(kinds: Sequence[str]) -> list[str]:
     return [k for k in KINDS if k in set(kinds)]
 
 
+def _kind_legend(fig: Figure, kinds: Sequence[str]) -> None:
+    """One colour patch per layer kind in ``kinds``, in a row below the axes."""
+    fig.legend(handles=[Patch(color=KIND_COLOURS[k], label=k) for k in kinds], loc="outside lower center",
+               ncols=len(kinds), frameon=False)
+
+
 def reduction_ratio_plot(ns: Sequence[int], kernels: Sequence[int] = (3, 5, 7)) -> Figure:
     """The reduction ``1/N + 1/D_K^2`` against N for a few kernel sizes, with its floor ``1/D_K^2`` (chapter 2)."""
     fig, ax = _figure(figsize=(FIGURE_WIDTH, 3.6))
@@ -99,8 +105,7 @@ def cost_by_kind_plot(profile: Profile) -> Figure:
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.0%}"))
     ax.set_xlabel("share of the whole network")
     kinds = [k for k in KINDS if any(shares[k])]
-    fig.legend(handles=[Patch(color=KIND_COLOURS[k], label=k) for k in kinds], loc="outside lower center",
-               ncols=len(kinds), frameon=False)
+    _kind_legend(fig, kinds)
     ax.grid(False)
     return fig
 
@@ -116,8 +121,7 @@ def layer_costs_plot(profile: Profile) -> Figure:
     axes[1].set_ylabel("million params")
     axes[1].set_xlabel("layer (in forward order)")
     kinds = _kinds_present([r.kind for r in profile.layers])
-    fig.legend(handles=[Patch(color=KIND_COLOURS[k], label=k) for k in kinds], loc="outside lower center",
-               ncols=len(kinds), frameon=False)
+    _kind_legend(fig, kinds)
     if profile.name:
         fig.suptitle(profile.name)
     return fig

@@ -210,12 +210,18 @@ BACKGROUND_OF = """e => {
 }"""
 
 
+
+def open_widget(browser, url: str, widget: str, drawn: str, dark: bool):
+    """The page at ``url``, its first ``widget`` once ``drawn`` shows inside it, and the colour behind that widget."""
+    page = open_rendered(browser, url, dark=dark)
+    page.wait_for_selector(f"{widget} {drawn}", timeout=20_000)
+    element = page.locator(widget).first
+    return page, element, element.evaluate(BACKGROUND_OF)
+
+
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 def test_budget_picker_dots_and_text_are_readable(browser, base_url, dark):
-    page = open_rendered(browser, base_url + PICKER_PAGE, dark=dark)
-    page.wait_for_selector(".mc-budget-picker circle.mc-dot", timeout=20_000)
-    widget = page.locator(".mc-budget-picker").first
-    background = widget.evaluate(BACKGROUND_OF)
+    page, widget, background = open_widget(browser, base_url + PICKER_PAGE, ".mc-budget-picker", "circle.mc-dot", dark)
     text = widget.evaluate("e => getComputedStyle(e).color")
     # Every dot: its mark is its fill, or (an open ring, out of budget) its stroke.
     dots = page.eval_on_selector_all(".mc-budget-picker circle.mc-dot", """els => els.map(e => {
@@ -233,10 +239,8 @@ def test_budget_picker_dots_and_text_are_readable(browser, base_url, dark):
 
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 def test_cost_explorer_text_is_readable(browser, base_url, dark):
-    page = open_rendered(browser, base_url + EXPLORER_PAGE, dark=dark)
-    page.wait_for_selector(".mc-cost-explorer .mc-mult-adds[data-value]", timeout=20_000)
-    widget = page.locator(".mc-cost-explorer").first
-    background = widget.evaluate(BACKGROUND_OF)
+    page, widget, background = open_widget(browser, base_url + EXPLORER_PAGE, ".mc-cost-explorer",
+                                           ".mc-mult-adds[data-value]", dark)
     colours = widget.evaluate("""e => [...e.querySelectorAll('label, th, td, output, .mc-legend-item, svg text')]
         .map(n => [n.tagName + ' ' + (n.textContent || '').trim().slice(0, 30),
                    n.tagName === 'text' ? getComputedStyle(n).fill : getComputedStyle(n).color])""")
