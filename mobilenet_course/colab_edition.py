@@ -43,7 +43,6 @@ Book: "For instructors" (the editions of the book).
 from __future__ import annotations
 
 import argparse
-import ast
 import copy
 import json
 import re
@@ -54,7 +53,7 @@ from pathlib import Path
 from .files import atomic_write
 
 __all__ = ["ColabEditionError", "Book", "read_book", "convert_markdown", "convert_notebook", "write_edition",
-           "format_plain_text", "myst_left", "EDITION_FOLDER", "main"]
+           "myst_left", "EDITION_FOLDER", "main"]
 
 EDITION_FOLDER = "colab"  # relative to the repository root; the launch buttons open colab/NAME.ipynb
 MARKER = "colab_edition"  # notebook metadata key: {"source": "book/NAME.ipynb"}; marks files the generator owns
@@ -256,28 +255,6 @@ def read_book(root: str | Path) -> Book:
 
 # --- Markdown -------------------------------------------------------------------------------------------------------
 
-def format_plain_text(text: str, fmt_spec: str = "") -> str:
-    """A glued ``text/plain`` as myst-nb's ``{glue:text}`` shows it (``myst_nb.core.variables.format_plain_text``).
-
-    The repr is read back with ``ast.literal_eval`` (so ``"'18,432'"`` shows as ``18,432``), then formatted with
-    ``fmt_spec`` when one is given (``name:.2f``), converted by the spec's type character as myst-nb does.
-    """
-    try:
-        value = ast.literal_eval(text)
-    except (SyntaxError, ValueError):
-        value = text
-    if fmt_spec == "":
-        return str(value)
-    kind = fmt_spec[-1]
-    if kind == "s":
-        value = str(value)
-    elif kind in "bcdoxX":
-        value = int(value)
-    elif kind in "eEfFgGn%":
-        value = float(value)
-    return format(value, fmt_spec)
-
-
 def _glue_values(notebook: dict) -> dict[str, str]:
     """Name to ``text/plain`` of every value the notebook's code cells glue (myst-nb's scrapbook outputs)."""
     values = {}
@@ -346,6 +323,8 @@ def _role(match: re.Match, book: Book, context: Context) -> str:
         if key not in context.glue:
             raise context.error(f"{{{name}}}`{key}`: no code cell of the notebook glues {key!r} in its stored "
                                 "outputs (execute the notebook: .venv/bin/jupyter execute --inplace NOTEBOOK)")
+        from myst_nb.core.variables import format_plain_text  # exactly as {glue:text} shows it on the site
+
         return _escape(format_plain_text(context.glue[key], fmt_spec))
     if name == "eq":
         if content not in book.equations:
