@@ -191,13 +191,31 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _make_copy(args: argparse.Namespace) -> int:
-    from .student import make_copy
+def _make_student(args: argparse.Namespace) -> int:
+    from .student import make_student
 
-    written = make_copy(args.book, args.out, student=args.student, force=args.force)
-    edition = "student" if args.student else "instructor"
-    print(f"wrote the {edition} edition: {len(written)} notebooks in {args.out}/book; "
-          f"build it with: jupyter-book build {args.out}")
+    written = make_student(args.book, args.out, repository=args.repository, branch=args.branch, force=args.force)
+    print(f"wrote the student edition: {len(written)} chapters in {args.out}/book and their Colab edition in "
+          f"{args.out}/colab; push {args.out} to {args.repository} ({args.branch}), and build its site with: "
+          f"jupyter-book build {args.out}")
+    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from .grading import grade
+
+    rows = grade(args.submissions, args.out, timeout=args.timeout)
+    failed = sum(1 for row in rows if row["error"])
+    print(f"graded {len(rows)} submission(s) into {args.out}" + (f"; {failed} with an error noted" if failed else ""))
+    return 0
+
+
+def _make_otter(args: argparse.Namespace) -> int:
+    from .otter_export import make_otter
+
+    written = make_otter(args.book, args.out, force=args.force)
+    print(f"wrote {len(written)} otter master notebooks in {args.out}; for each: otter assign "
+          f"{args.out}/NAME.ipynb DIST")
     return 0
 
 
@@ -317,26 +335,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="report.png", help="the plot to write: .png, .svg or .pdf (default report.png)")
     p.set_defaults(run=_report)
 
-    for name, student in (("make-student", True), ("make-instructor", False)):
-        p = commands.add_parser(
-            name, help=f"write the {'student' if student else 'instructor'} edition of the book to OUT",
-            description="Copy the book into OUT as a complete Jupyter Book. " + (
-                "Solution cells, their outputs and {solution} blocks are removed; stubs stay." if student else
-                "Everything stays: stubs, solutions and their checked outputs.")
-            + " Every stub must have its solution and a check, or nothing is written: the edition is made in a "
-              "temporary folder beside OUT and moved into place when complete. OUT must lie outside the course "
-              "repository.")
-        p.add_argument("out", metavar="OUT", help="folder to write (created if missing; must be empty unless --force)")
-        p.add_argument("--force", action="store_true",
-                       help="replace an earlier edition in OUT: its book/, _toc.yml and _config.yml (nothing else)")
-        p.add_argument("--book", default=".", help="the course repository (default: the current folder)")
-        p.set_defaults(run=_make_copy, student=student)
+    p = commands.add_parser(
+        "make-student", help="write the student edition of the book to OUT (no solutions; its Colab buttons open "
+                             "the student notebooks at --repository)",
+        description="Write the student edition into OUT, a repository to push to --repository: the chapters with "
+                    "each exercise as its stub and no solution, their Colab edition, and a site configuration whose "
+                    "launch buttons open those notebooks there. Needs the course's source (a clone). The edition is "
+                    "made in a temporary folder beside OUT, searched for solutions, and moved into place when "
+                    "complete. OUT must lie outside the course repository.")
+    p.add_argument("out", metavar="OUT", help="folder to write (created if missing; must be empty unless --force)")
+    p.add_argument("--repository", required=True, metavar="URL",
+                   help="the GitHub repository the edition will be pushed to: https://github.com/ORG/REPO")
+    p.add_argument("--branch", default="main", help="its branch (default main)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an earlier edition in OUT (its book/, colab/, _toc.yml, _config.yml, package files "
+                        "and README; nothing else, .git included)")
+    p.add_argument("--book", default=".", help="the course's source, a clone of its repository (default: here)")
+    p.set_defaults(run=_make_student)
+
+    p = commands.add_parser(
+        "grade", help="grade submitted notebooks into a CSV, with one feedback file per submission",
+        description="Run each submitted notebook in a fresh kernel (each cell under --timeout seconds), then check "
+                    "every exercise against the objects the notebook defined, with the checks of a fresh copy of "
+                    "this package (never against printed text). Writes OUT (one row per submission: points per "
+                    "exercise, total, error) and SUBMISSION.feedback.txt beside OUT for each submission.")
+    p.add_argument("submissions", nargs="+", metavar="SUBMISSION.ipynb", help="the notebooks handed in")
+    p.add_argument("--out", default="grades.csv", help="the CSV to write (default grades.csv)")
+    p.add_argument("--timeout", type=checks.cli_number(low=0, low_open=True), default=600, metavar="SECONDS",
+                   help="the longest one cell may run before it is stopped (default 600)")
+    p.set_defaults(run=_grade)
+
+    p = commands.add_parser(
+        "make-otter", help="write otter-grader master notebooks, one per chapter, to OUT",
+        description="Write one otter-assign master notebook per chapter into OUT (runs_on: colab, each exercise a "
+                    "question with a public test, the check's feedback, and a hidden test the grader runs). Then "
+                    "`otter assign OUT/NN.ipynb DIST` writes the student notebook and the Gradescope autograder.")
+    p.add_argument("out", metavar="OUT", help="folder to write (created if missing; must be empty unless --force)")
+    p.add_argument("--force", action="store_true", help="replace the master notebooks already in OUT")
+    p.add_argument("--book", default=".", help="the course's source, a clone of its repository (default: here)")
+    p.set_defaults(run=_make_otter)
     return parser
 
 
 EXPECTED_ERRORS = (ValueError, OSError, RuntimeError)
 """What a command may raise for a bad input: the package's own errors (``ArgumentError``, ``CheckpointError``,
-``DataError``, ``StubError``, ``NoModelFits`` are ValueErrors; ``inference.Unavailable`` is a RuntimeError), files
+``DataError``, ``StudentEditionError``, ``NoModelFits`` are ValueErrors; ``inference.Unavailable`` is a RuntimeError), files
 that cannot be read or written, and what torch says about a checkpoint that does not fit. They print as their
 message. Anything else still prints one line, with its class and a pointer to ``--debug``."""
 

@@ -13,22 +13,22 @@ module writes, for each chapter notebook of ``_toc.yml``, a copy in which the My
 - ``{cite:p}`a,b``` (and ``{cite}``): ``(Howard et al., 2017; Sifre, 2014)``, ``{cite:t}``: ``Howard et al. (2017)``,
   from ``book/references.bib``; a "References" cell at the end lists the works the chapter cites;
 - ``{admonition}`` (and ``{note}``, ``{tip}``, ``{warning}``, ...): a blockquote under a bold title;
-  ``{exercise}`` with ``:label: ex-4-2``: a blockquote under **Exercise 4.2: title** (the number comes from the
-  label, which must be ``ex-CHAPTER-N``);
+  ``{exercise}``: a blockquote under **Exercise 4.2: title**, numbered as sphinx-exercise numbers it (the chapter,
+  then the exercise's place in it); a ``:label:`` must spell that number (``ex-4-2``);
 - ``{solution}`` (the discussion solutions, ``:class: dropdown`` on the site): folded in an HTML ``<details>``
   element, which Colab's Markdown shows closed under "Solution to Exercise 4.3", as the site's dropdown does. They are
-  kept rather than left out because the Colab edition is the book's (the instructor's) edition, like the site;
-  ``mobilenet-course make-student`` writes the editions without solutions. A solution without ``:class: dropdown``
-  is shown open, as a blockquote;
+  kept because the Colab edition is the book's (the instructor's) edition, like the site; the student edition
+  (``mobilenet-course make-student``, which calls :func:`convert_notebook` with ``solutions=False``) leaves them
+  out. A solution without ``:class: dropdown`` is shown open, as a blockquote;
 - ``{doc}`page```: a link to that chapter's Colab edition (or to the page on GitHub), ``{ref}``/``{numref}`` to an
   exercise label: "Exercise 4.2", ``{math}``: ``$...$``; ``(label)=`` targets and ``%`` comment lines are dropped.
 
-Code cells: a cell tagged ``solution`` (the instructor's solution under each exercise stub) is kept but folded with
-Colab's form view: a ``#@title Solution X.Y`` first line and the cell metadata ``cellView: form``, so Colab shows
-the title and hides the code until the reader opens it (running it defines the solution, as in the book). A cell
-tagged ``remove-output`` loses its stored outputs (the site does not show them; in Colab the stub's stored
-``NotImplementedError`` would look like a fault); every other cell, its tags (``remove-cell``: the first cell, which
-installs the package in Colab, stays), its outputs and the notebook's metadata (kernelspec, widget state) are kept.
+Code cells: each exercise's marked cell (:mod:`mobilenet_course.exercise_source`) becomes the student's stub, then
+the solution without markers, folded with Colab's form view: a ``#@title Solution X.Y`` first line and the cell
+metadata ``cellView: form``, so Colab shows the title and hides the code until the reader opens it (running it
+defines the solution, as in the book). A cell tagged ``remove-output`` (a stub among them) loses its stored outputs;
+every other cell, its tags (``remove-cell``: the first cell, which installs the package in Colab, stays), its outputs
+and the notebook's metadata (kernelspec, widget state) are kept.
 
 Any other MyST role or directive stops the conversion with a :class:`ColabEditionError` that names the notebook, the
 cell and what is supported, so that nothing reaches Colab unconverted.
@@ -50,6 +50,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .exercise_source import ExerciseSourceError, split_exercises
 from .files import atomic_write
 
 __all__ = ["ColabEditionError", "Book", "read_book", "convert_markdown", "convert_notebook", "write_edition",
@@ -70,7 +71,6 @@ ROLE = re.compile(r"\{(?P<name>[A-Za-z][\w:+-]*)\}`(?P<content>[^`]+)`")
 LABELLED_MATH = re.compile(r"\$\$(?P<body>(?:(?!\$\$).)+)\$\$[ \t]*\((?P<label>[^()\s]+)\)[ \t]*$", re.S | re.M)
 TARGET = re.compile(r"^\s*\([^()\s]+\)=\s*$")
 EXERCISE_LABEL = re.compile(r"^ex-(\d+)-(\d+)$")
-SOLUTION_LINE = re.compile(r"^# Solution (\d+\.\d+)", re.M)
 MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]<>$])")
 
 
@@ -124,6 +124,9 @@ class Context:
     glue: dict[str, str]
     cell: int = 0
     cited: list[str] = field(default_factory=list)
+    exercise_labels: dict[str, str] = field(default_factory=dict)  # label to number ("4.3"), as sphinx-exercise counts
+    exercises_seen: int = 0
+    solutions: bool = True  # False: the student edition, which leaves the {solution} blocks out
 
     def error(self, message: str) -> ColabEditionError:
         return ColabEditionError(f"{self.docname}.ipynb, cell {self.cell}: {message}")
@@ -273,15 +276,36 @@ def _escape(text: str) -> str:
     return MARKDOWN_SPECIALS.sub(r"\\\1", text)
 
 
+EXERCISE_DIRECTIVE = re.compile(r"^```\{exercise\}.*\n(?P<options>(?::[\w-]+:.*\n)*)", re.M)
+
+
+def _exercise_labels(notebook: dict, context: Context) -> dict[str, str]:
+    """Each exercise label of a chapter to its number, as sphinx-exercise numbers them: the chapter, then the
+    exercise's place among the chapter's exercises. A label must spell that number (ex-4-2 is Exercise 4.2), so that
+    the label read in the source and the number shown agree."""
+    labels, count = {}, 0
+    for index, cell in enumerate(notebook["cells"]):
+        if cell["cell_type"] != "markdown":
+            continue
+        for match in EXERCISE_DIRECTIVE.finditer(_source(cell)):
+            count += 1
+            label = re.search(r"^:label:\s*(\S+)", match["options"], re.M)
+            if not label:
+                continue
+            context.cell = index
+            expected = f"ex-{context.chapter}-{count}"
+            if context.chapter is None or label[1] != expected:
+                raise context.error(f"exercise label {label[1]!r}: this is exercise {context.chapter}.{count} of the "
+                                    f"chapter, so its label is {expected} (labels spell the number the site shows)")
+            labels[label[1]] = f"{context.chapter}.{count}"
+    return labels
+
+
 def _exercise_number(label: str, context: Context) -> str:
-    match = EXERCISE_LABEL.match(label.strip())
-    if not match:
-        raise context.error(f"exercise label {label!r}: the Colab edition numbers exercises from labels of the form "
-                            "ex-CHAPTER-N (ex-4-2 is Exercise 4.2)")
-    if context.chapter is not None and int(match[1]) != context.chapter:
-        raise context.error(f"exercise label {label!r} lies in chapter {context.chapter}; name it "
-                            f"ex-{context.chapter}-N so that its number reads {context.chapter}.N")
-    return f"{match[1]}.{match[2]}"
+    if label.strip() not in context.exercise_labels:
+        raise context.error(f"{label!r} is not the label of an exercise of this chapter; the labels are "
+                            f"{', '.join(context.exercise_labels) or 'none'}")
+    return context.exercise_labels[label.strip()]
 
 
 def _cite(keys: str, textual: bool, book: Book, context: Context) -> str:
@@ -384,14 +408,15 @@ def _directive(name: str, argument: str, body_lines: list[str], book: Book, cont
                             f"{', '.join(sorted(allowed))}")
     body = convert_markdown("\n".join(body_lines), book, context)
     if name == "exercise":
-        if "label" not in options:
-            raise context.error(f"exercise {argument!r} has no :label: (ex-CHAPTER-N), which gives its number")
-        title = f"Exercise {_exercise_number(options['label'], context)}"
+        context.exercises_seen += 1
+        title = f"Exercise {context.chapter}.{context.exercises_seen}"
         return _quote(f"{title}: {_inline(argument, book, context)}" if argument else title, body)
     if name == "solution":
         if not argument:
             raise context.error("a {solution} names the label of its exercise (```{solution} ex-4-3)")
         title = f"Solution to Exercise {_exercise_number(argument, context)}"
+        if not context.solutions:
+            return ""
         if "dropdown" in options.get("class", "").split():
             return f"<details>\n<summary><b>{title}</b></summary>\n\n{body.strip()}\n\n</details>"
         return _quote(title, body)
@@ -481,20 +506,26 @@ def _references_cell(cited: list[str], book: Book) -> str:
     return "## References\n\n" + "\n".join(f"- **{r.textual}**: {r.full}" for r in rows)
 
 
-def _fold_solution(cell: dict, context: Context) -> None:
-    source = _source(cell)
-    match = SOLUTION_LINE.search(source)
-    title = f"Solution {match[1]}" if match else "Solution"
-    cell["source"] = f"#@title {title}\n{source}"
+def _fold_solution(cell: dict) -> None:
+    cell["source"] = f"#@title Solution {cell['metadata']['solution']}\n{_source(cell)}"
     cell["metadata"]["cellView"] = "form"
 
 
-def convert_notebook(notebook: dict, docname: str, book: Book) -> dict:
-    """The Colab edition of one chapter notebook (a new notebook; ``notebook`` is not changed)."""
+def convert_notebook(notebook: dict, docname: str, book: Book, *, solutions: bool = True) -> dict:
+    """The Colab edition of one chapter notebook (a new notebook; ``notebook`` is not changed).
+
+    Each exercise becomes its stub and, with ``solutions``, its solution folded in Colab's form view; without, the
+    discussion exercises' ``{solution}`` blocks go too (the student edition).
+    """
     import nbformat
 
-    edition = copy.deepcopy(notebook)
-    context = Context(docname=docname, chapter=book.chapters.get(docname), glue=_glue_values(notebook))
+    context = Context(docname=docname, chapter=book.chapters.get(docname), glue=_glue_values(notebook),
+                      solutions=solutions)
+    try:
+        edition = split_exercises(notebook, solutions=solutions)
+    except ExerciseSourceError as error:
+        raise ColabEditionError(f"{docname}.ipynb: {error}") from None
+    context.exercise_labels = _exercise_labels(edition, context)
     for index, cell in enumerate(edition["cells"]):
         context.cell = index
         tags = cell.get("metadata", {}).get("tags", [])
@@ -504,8 +535,8 @@ def convert_notebook(notebook: dict, docname: str, book: Book) -> dict:
                 text = re.sub(r"^# ", f"# {context.chapter}. ", text, count=1, flags=re.M)
             cell["source"] = text
         elif cell["cell_type"] == "code":
-            if "solution" in tags:
-                _fold_solution(cell, context)
+            if "solution" in cell.get("metadata", {}):
+                _fold_solution(cell)
             if "remove-output" in tags:
                 cell["outputs"] = []
                 cell["execution_count"] = None

@@ -1,10 +1,25 @@
-"""Student and instructor copies of the book: solutions removed, stubs kept, every stub matched to a solution.
+"""The student edition: the book with every solution left out, whose launch buttons open the student notebooks.
 
-In a chapter notebook an exercise is a stub cell, whose code raises ``NotImplementedError("Exercise X.Y: ...")``,
-followed by its solution: a cell tagged ``solution`` whose code starts with ``# Solution X.Y``. Discussion exercises
-have a ``{solution}`` block in the markdown. The student copy drops solution cells (and their outputs) and the
-``{solution}`` blocks; the instructor copy keeps everything. Both copies are complete books that ``jupyter-book build``
-turns into a site.
+``mobilenet-course make-student OUT --repository https://github.com/ORG/REPO [--branch B]`` writes, into OUT, a
+repository to push to that address:
+
+- ``book/``: the chapter notebooks with each exercise as its stub (made from the chapter's one marked solution cell,
+  :mod:`mobilenet_course.exercise_source`; the stub's output removed) and no solution: no solution cell, no
+  discussion ``{solution}`` block; the book's other pages and the Sphinx extensions it builds with, except the
+  instructors' guide;
+- ``colab/``: the same notebooks in the plain Markdown Colab shows (:mod:`mobilenet_course.colab_edition`, without
+  solutions), which the site's Colab buttons open;
+- ``_toc.yml``, ``_config.yml`` (titled "student edition", its repository the given address and branch, so every
+  launch button, the repository button and the Colab notes point at the student notebooks there; the notebooks are
+  not executed at build time, since stubs have nothing to compute), ``package.json`` with its lock file (the
+  site's front-end files, ``npm ci``) and a README.
+
+Nothing in it names a path of the instructor's machine, and before it is moved into place every file is searched:
+an edition with a solution marker, a solution cell or the source path in it is refused. It is made in a temporary
+folder beside OUT and moved into place only when complete, so an error leaves OUT as it was.
+
+It needs the course's source (a clone of the repository: ``_toc.yml``, ``_config.yml``, ``book/``), not only the
+installed package, and PyYAML (``pip install "mobilenet-course[instructor]"``); it says so when either is missing.
 
 Book: "For instructors".
 """
@@ -13,104 +28,102 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
 
-__all__ = ["exercise_cells", "student_notebook", "make_copy", "StubError", "EDITION_FILES"]
+from .exercise_source import ExerciseSourceError, exercise_cells, split_exercises
 
-# What an edition consists of in OUT: all that ``make_copy(force=True)`` replaces there.
-EDITION_FILES = ("book", "_toc.yml", "_config.yml")
+__all__ = ["student_notebook", "make_student", "StudentEditionError", "EDITION_FILES", "leaks"]
 
-STUB = re.compile(r'raise NotImplementedError\("Exercise (\d+\.\d+)')
-SOLUTION = re.compile(r"^# Solution (\d+\.\d+)", re.M)
+# What an edition consists of in OUT: all that ``make_student(force=True)`` replaces there.
+EDITION_FILES = ("book", "colab", "_toc.yml", "_config.yml", "package.json", "package-lock.json", "README.md")
+LEFT_OUT_PAGES = ("instructors",)  # the instructors' guide: how to grade, where the solutions are
 SOLUTION_BLOCK = re.compile(r"```\{solution\}.*?\n```\n?", re.S)
+GITHUB = re.compile(r"^https://github\.com/[A-Za-z0-9][\w.-]*/[\w.-]+$")
+SOURCE_URL = "https://github.com/mobilenet-course/mobilenet-course"
 
 
-class StubError(ValueError):
-    """A stub without a solution, a solution without a stub, or an exercise the checks do not know."""
+class StudentEditionError(ValueError):
+    """The edition cannot be written: no course source, a bad address, an exercise without its check, a leak."""
 
 
 def _source(cell: dict) -> str:
     return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
 
 
-def exercise_cells(notebook: dict) -> dict[str, dict[str, int]]:
-    """``{exercise id: {"stub": cell index, "solution": cell index}}`` for a notebook; raises StubError if unmatched."""
-    found: dict[str, dict[str, int]] = {}
-    for i, cell in enumerate(notebook["cells"]):
-        if cell["cell_type"] != "code":
-            continue
-        text = _source(cell)
-        tags = cell.get("metadata", {}).get("tags", [])
-        if "solution" in tags:
-            match = SOLUTION.search(text)
-            if not match:
-                raise StubError(f"cell {i} is tagged solution but does not start with '# Solution X.Y'")
-            found.setdefault(match[1], {})["solution"] = i
-        elif STUB.search(text):
-            found.setdefault(STUB.search(text)[1], {})["stub"] = i
-    for exercise, cells in found.items():
-        if set(cells) != {"stub", "solution"}:
-            missing = ({"stub", "solution"} - set(cells)).pop()
-            raise StubError(f"exercise {exercise} has no {missing} cell")
-        if cells["solution"] < cells["stub"]:
-            raise StubError(f"exercise {exercise}: the solution comes before the stub")
-    return found
-
-
 def student_notebook(notebook: dict) -> dict:
-    """A copy of ``notebook`` without solution cells and without ``{solution}`` blocks in its markdown."""
-    student = copy.deepcopy(notebook)
-    student["cells"] = [c for c in student["cells"] if "solution" not in c.get("metadata", {}).get("tags", [])]
+    """A chapter as a student gets it: each exercise its stub, no solution cell, no ``{solution}`` block."""
+    student = split_exercises(notebook, solutions=False)
     for cell in student["cells"]:
         if cell["cell_type"] == "markdown" and "{solution}" in _source(cell):
-            cell["source"] = SOLUTION_BLOCK.sub("", _source(cell))
+            cell["source"] = SOLUTION_BLOCK.sub("", _source(cell)).rstrip("\n")
     student["cells"] = [c for c in student["cells"] if c["cell_type"] != "markdown" or _source(c).strip()]
     return student
 
 
-def make_copy(root: str | Path, out: str | Path, *, student: bool, force: bool = False) -> list[Path]:
-    """Write a student (or instructor) copy of the book at ``root`` into ``out``; returns the notebooks written.
+LEAK_MARKERS = ("# BEGIN SOLUTION", "# END SOLUTION", "# SOLUTION", "{solution}", '"solution":')
 
-    ``out`` gets the chapters, the book's pages and static files, ``_toc.yml`` and a ``_config.yml`` titled as the
-    edition, whose extensions point back to this repository, so that ``jupyter-book build OUT`` works.
+
+def leaks(folder: str | Path, *, source: str | Path | None = None) -> list[str]:
+    """Where a written edition would give something away: a solution marker, a solution cell, a discussion solution,
+    or the path of the instructor's checkout, as ``"FILE: what"`` lines (empty when there is none)."""
+    found = []
+    for path in sorted(Path(folder).rglob("*")):
+        if not path.is_file() or path.suffix not in (".ipynb", ".md", ".yml", ".py", ".json", ".txt"):
+            continue
+        text = path.read_text(errors="replace")
+        name = path.relative_to(folder)
+        found += [f"{name}: {marker!r}" for marker in LEAK_MARKERS if marker in text]
+        if source is not None and str(Path(source).resolve()) in text:
+            found.append(f"{name}: the path {Path(source).resolve()}")
+    return found
+
+
+def _course_root(root: str | Path) -> Path:
+    root = Path(root).resolve()
+    missing = [name for name in ("_toc.yml", "_config.yml", "book") if not (root / name).exists()]
+    if missing:
+        raise StudentEditionError(
+            f"{root} is not the course's source ({', '.join(missing)} missing there). The student edition is made "
+            "from the book's notebooks, which the installed package does not hold: clone the course "
+            f"(git clone {SOURCE_URL}), then run make-student in that folder or pass --book PATH_TO_CLONE")
+    return root
+
+
+def make_student(root: str | Path, out: str | Path, *, repository: str, branch: str = "main",
+                 force: bool = False) -> list[Path]:
+    """Write the student edition of the book at ``root`` into ``out``, for ``repository`` (on GitHub) at ``branch``;
+    returns the chapter notebooks written.
 
     Nothing the caller did not ask to replace is deleted or overwritten:
 
-    - ``out`` may not be, contain or lie inside the course repository ``root`` (paths are resolved, symlinks
-      included), so the copy can never delete the course or its ``book/`` folder;
-    - an existing ``out`` that is not empty is refused unless ``force``; with ``force`` only the edition's own
-      entries there (:data:`EDITION_FILES`: ``book/``, ``_toc.yml``, ``_config.yml``) are replaced, anything else in
-      ``out`` stays;
-    - the edition is written to a temporary folder beside ``out`` and moved into place only once it is complete: an
-      error (a stub without a solution, a full disk) leaves ``out`` as it was and no partial edition behind.
-
-    Parameters
-    ----------
-    root : path
-        The course repository (with ``_toc.yml`` and ``book/``).
-    out : path
-        The folder to write; created if missing.
-    student : bool
-        True: solutions removed; False: the instructor edition, everything kept.
-    force : bool
-        Replace the edition entries of a non-empty ``out`` (an earlier edition).
+    - ``out`` may not be, contain or lie inside the course repository ``root`` (paths resolved, symlinks included);
+    - an existing ``out`` that is not empty is refused unless ``force``; with ``force`` only the edition's own entries
+      there (:data:`EDITION_FILES`) are replaced, anything else in ``out`` (a ``.git`` folder) stays;
+    - the edition is written to a temporary folder beside ``out`` and moved into place only once complete and
+      searched for leaks (:func:`leaks`).
 
     Raises
     ------
+    StudentEditionError
+        ``root`` is not the course's source, ``repository`` is not a GitHub repository's address, an exercise has no
+        check, or the written edition would leak a solution or a path.
     ValueError
-        ``root`` is not the course, ``out`` overlaps it, is not a folder, or is not empty without ``force``.
-    StubError
-        An exercise without its solution or without a check; nothing is written then.
+        ``out`` overlaps the course, is not a folder, or is not empty without ``force``.
     """
-    root, out = Path(root).resolve(), Path(out).resolve()
-    if not (root / "_toc.yml").is_file() or not (root / "book").is_dir():
-        raise ValueError(f"{root} is not the course repository (no _toc.yml and book/ there)")
+    root, out = _course_root(root), Path(out).resolve()
+    repository = repository.rstrip("/").removesuffix(".git")
+    if not GITHUB.match(repository):
+        raise StudentEditionError(f"--repository {repository!r}: give the address of the GitHub repository the "
+                                  "student edition will be pushed to, https://github.com/ORG/REPO (Colab opens "
+                                  "notebooks from GitHub)")
+    if not re.fullmatch(r"[\w./-]+", branch) or branch.startswith(("/", "-")) or ".." in branch:
+        raise StudentEditionError(f"--branch {branch!r} is not a branch name (letters, digits, '.', '_', '-', '/')")
     if out == root or root in out.parents or out in root.parents:
-        raise ValueError(f"write the copy outside the course repository {root}: {out} "
+        raise ValueError(f"write the edition outside the course repository {root}: {out} "
                          f"{'is' if out == root else 'lies inside' if root in out.parents else 'contains'} it "
                          "(give a folder elsewhere, such as ../student-edition)")
     if out.exists() and not out.is_dir():
@@ -121,7 +134,11 @@ def make_copy(root: str | Path, out: str | Path, *, student: bool, force: bool =
     out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.edition-"))
     try:
-        written = [out / p.relative_to(work) for p in _write_edition(root, work, student=student)]
+        written = [out / p.relative_to(work) for p in _write_edition(root, work, repository, branch)]
+        found = leaks(work, source=root)
+        if found:
+            raise StudentEditionError("the student edition would give away: " + "; ".join(found[:10])
+                                      + ("; ..." if len(found) > 10 else "") + ". Nothing was written.")
         if not out.exists() or not any(out.iterdir()):
             os.replace(work, out)  # rename(2) replaces an empty folder in one step
         else:
@@ -130,33 +147,61 @@ def make_copy(root: str | Path, out: str | Path, *, student: bool, force: bool =
             for name in EDITION_FILES:
                 if os.path.lexists(out / name):
                     os.replace(out / name, old / name)
-                os.replace(work / name, out / name)
+                if os.path.lexists(work / name):
+                    os.replace(work / name, out / name)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return written
 
 
-def _write_edition(root: Path, out: Path, *, student: bool) -> list[Path]:
+def _write_edition(root: Path, out: Path, repository: str, branch: str) -> list[Path]:
     """Write the edition into the empty folder ``out``."""
+    try:
+        import yaml
+    except ImportError:
+        raise StudentEditionError('make-student needs PyYAML: pip install "mobilenet-course[instructor]"') from None
+    from . import colab_edition
     from .exercises import EXERCISES
 
-    import yaml
-
-    shutil.copytree(root / "book", out / "book", ignore=shutil.ignore_patterns("_build", ".ipynb_checkpoints"))
-    shutil.copy2(root / "_toc.yml", out / "_toc.yml")
+    shutil.copytree(root / "book", out / "book", ignore=shutil.ignore_patterns(
+        "_build", ".ipynb_checkpoints", "__pycache__", *(f"{page}.*" for page in LEFT_OUT_PAGES)))
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    for part in toc.get("parts", []):
+        part["chapters"] = [c for c in part["chapters"] if Path(c["file"]).name not in LEFT_OUT_PAGES]
+    (out / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
     config = yaml.safe_load((root / "_config.yml").read_text())
-    config["title"] += " (student edition)" if student else " (instructor edition)"
-    config["execute"]["execute_notebooks"] = "off"  # the stored outputs; stubs would stop a fresh execution
-    config["sphinx"]["local_extensions"] = {k: str(root / v) for k, v in config["sphinx"]["local_extensions"].items()}
+    config["title"] += " (student edition)"
+    config["execute"]["execute_notebooks"] = "off"  # the stored outputs; a stub has nothing to compute
+    config["repository"] = {**config.get("repository", {}), "url": repository, "branch": branch}
     (out / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    for name in ("package.json", "package-lock.json"):
+        if (root / name).is_file():
+            shutil.copy2(root / name, out / name)
     written = []
     for path in sorted((out / "book").glob("*.ipynb")):
         notebook = json.loads(path.read_text())
-        for exercise in exercise_cells(notebook):
-            if exercise not in EXERCISES:
-                raise StubError(f"{path.name}: exercise {exercise} has no check in mobilenet_course.exercises")
-        if student:
-            notebook = student_notebook(notebook)
-        path.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+        try:
+            exercises = exercise_cells(notebook)
+        except ExerciseSourceError as error:
+            raise StudentEditionError(f"{path.name}: {error}") from None
+        for exercise in exercises:
+            if exercise.id not in EXERCISES:
+                raise StudentEditionError(f"{path.name}: exercise {exercise.id} has no check in "
+                                          "mobilenet_course.exercises")
+        path.write_text(json.dumps(student_notebook(notebook), indent=1, ensure_ascii=False) + "\n")
         written.append(path)
+    colab_edition.write_edition(out, out / colab_edition.EDITION_FOLDER)
+    (out / "README.md").write_text(_readme(config["title"], repository, branch))
     return written
+
+
+def _readme(title: str, repository: str, branch: str) -> str:
+    colab = f"https://colab.research.google.com/github/{repository.removeprefix('https://github.com/')}/blob/{branch}"
+    return (f"# {title}\n\n"
+            "The exercises of each chapter are stubs: replace each `...` with your answer and run the cell; "
+            "`mc.exercises.check` tells you whether it is right, and if not, what is wrong and a hint.\n\n"
+            f"- In Google Colab: open a chapter from `colab/`, for example {colab}/colab/01_standard_convolution.ipynb\n"
+            "- In Jupyter: the notebooks in `book/` (`pip install \"mobilenet-course[widgets]\"` first).\n"
+            "- The site: `pip install \"mobilenet-course[book]\" && npm ci && jupyter-book build .`\n\n"
+            "Before you hand a notebook in, run it from the top in a fresh kernel (Restart and run all): it is "
+            "graded that way.\n")

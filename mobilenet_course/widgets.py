@@ -258,7 +258,7 @@ def training_panel(splits, *, subset: int = 10_000, num_classes: int = 10):
     """Pick alpha, resolution and epochs, press Train, and watch the loss curve grow (chapter 7).
 
     Plain ipywidgets (7.7 in Colab, 8 elsewhere): it needs a running kernel to train, so the static book leaves
-    it out.
+    it out. The returned box's ``controls`` maps "alpha", "resolution" and "epochs" to their widgets.
     """
     import ipywidgets as w
     import torch
@@ -296,7 +296,9 @@ def training_panel(splits, *, subset: int = 10_000, num_classes: int = 10):
             button.disabled = False
 
     button.on_click(run)
-    return w.VBox([w.HBox([alpha, resolution, epochs, button]), curve])
+    panel = w.VBox([w.HBox([alpha, resolution, epochs, button]), curve])
+    panel.controls = {"alpha": alpha, "resolution": resolution, "epochs": epochs}  # what exercise 7.2 reads
+    return panel
 
 
 def benchmark_panel(stored: list[dict] | None = None):
@@ -304,6 +306,8 @@ def benchmark_panel(stored: list[dict] | None = None):
     the latency-against-mult-adds plot; the stored results (for instance ``bench.bundled_results(...)``) are drawn
     first. Plain ipywidgets: the static book shows the controls and the stored results; measuring needs a running
     kernel (Jupyter or Colab).
+
+    The returned box's ``controls`` maps "alpha", "resolution", "path" and "threads" to their widgets.
 
     Book: chapter 8, "Build your own trade-off curve".
     """
@@ -347,4 +351,6 @@ def benchmark_panel(stored: list[dict] | None = None):
     button.on_click(measure)
     draw()
     controls = w.HBox([alpha, resolution, path, threads, button], layout=w.Layout(flex_flow="row wrap"))
-    return w.VBox([controls, status, plot])
+    panel = w.VBox([controls, status, plot])
+    panel.controls = {"alpha": alpha, "resolution": resolution, "path": path, "threads": threads}  # exercise 8.2
+    return panel

@@ -20,7 +20,7 @@ def subparsers():
 
 def test_help_documents_every_option():
     commands = subparsers()
-    assert {"profile", "tables", "bench", "train", "report", "make-student", "make-instructor"} <= set(commands)
+    assert {"profile", "tables", "bench", "train", "report", "make-student", "grade", "make-otter"} <= set(commands)
     for name, parser in commands.items():
         for action in parser._actions:
             if isinstance(action, argparse._HelpAction):
