@@ -343,7 +343,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "launch buttons open those notebooks there. Needs the course's source (a clone). The edition is "
                     "made in a temporary folder beside OUT, searched for solutions, and moved into place when "
                     "complete. OUT must lie outside the course repository.")
-    p.add_argument("out", metavar="OUT", help="folder to write (created if missing; must be empty unless --force)")
+    p.add_argument("out", help="folder to write (created if missing; must be empty unless --force)")
     p.add_argument("--repository", required=True, metavar="URL",
                    help="the GitHub repository the edition will be pushed to: https://github.com/ORG/REPO")
     p.add_argument("--branch", default="main", help="its branch (default main)")
@@ -359,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "every exercise against the objects the notebook defined, with the checks of a fresh copy of "
                     "this package (never against printed text). Writes OUT (one row per submission: points per "
                     "exercise, total, error) and SUBMISSION.feedback.txt beside OUT for each submission.")
-    p.add_argument("submissions", nargs="+", metavar="SUBMISSION.ipynb", help="the notebooks handed in")
+    p.add_argument("submissions", nargs="+", help="the notebooks handed in (SUBMISSION.ipynb ...)")
     p.add_argument("--out", default="grades.csv", help="the CSV to write (default grades.csv)")
     p.add_argument("--timeout", type=checks.cli_number(low=0, low_open=True), default=600, metavar="SECONDS",
                    help="the longest one cell may run before it is stopped (default 600)")
@@ -370,7 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Write one otter-assign master notebook per chapter into OUT (runs_on: colab, each exercise a "
                     "question with a public test, the check's feedback, and a hidden test the grader runs). Then "
                     "`otter assign OUT/NN.ipynb DIST` writes the student notebook and the Gradescope autograder.")
-    p.add_argument("out", metavar="OUT", help="folder to write (created if missing; must be empty unless --force)")
+    p.add_argument("out", help="folder to write (created if missing; must be empty unless --force)")
     p.add_argument("--force", action="store_true", help="replace the master notebooks already in OUT")
     p.add_argument("--book", default=".", help="the course's source, a clone of its repository (default: here)")
     p.set_defaults(run=_make_otter)

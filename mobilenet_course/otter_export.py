@@ -11,7 +11,8 @@ an otter-assign master notebook (otter-grader's "v1" format) holding:
   (:mod:`mobilenet_course.exercise_source`; its markers are otter's own, so ``otter assign`` makes the same stub as
   the course's student edition), a public test (the check's feedback, worth nothing) and a hidden test worth the
   point, which checks the answer with a fresh copy of the course's checks (:func:`mobilenet_course.grading.fresh_check`)
-  so that nothing a submission does to the imported package changes its grade. Discussion exercises stay as text.
+  so that nothing a submission does to the imported package changes its grade. Discussion exercises stay as text,
+  without their model answers (otter copies Markdown to the student notebook as it is).
 
 Then ``otter assign OUT/04_width_multiplier.ipynb DIST`` writes ``DIST/student`` (the stubs, no hidden tests) and
 ``DIST/autograder`` (the solutions, all tests, the autograder zip); ``otter run`` grades a submission locally.
@@ -50,7 +51,7 @@ def _heading(cell: dict, level_two: str) -> bool:
 
 def exercise_section(notebook: dict) -> tuple[list[int], list[int]]:
     """The indices of a chapter's setup cells (its code cells before the first section heading) and of its
-    "Exercises" section (from the ``## Exercises`` cell to the next ``## `` heading)."""
+    "Exercises" section (from the Markdown cell that begins with the heading "Exercises" to the next section)."""
     cells = notebook["cells"]
     first = next((i for i, c in enumerate(cells) if c["cell_type"] == "markdown" and _source(c).startswith("## ")),
                  len(cells))
@@ -91,12 +92,18 @@ def master_notebook(notebook: dict, docname: str, book) -> dict:
     """The otter-assign master notebook of one chapter (``book``: :func:`mobilenet_course.colab_edition.read_book`)."""
     import nbformat
 
-    from .colab_edition import Context, _exercise_labels, convert_markdown
+    from .colab_edition import Context, _exercise_labels, _glue_values, convert_markdown
 
     chapter = book.chapters[docname]
     setup, section = exercise_section(notebook)
     exercises = {e.index: e for e in exercise_cells(notebook)}
-    context = Context(docname=docname, chapter=chapter, glue={}, solutions=True)
+    outside = [e.id for i, e in exercises.items() if i not in section]
+    if outside:
+        raise ValueError(f"{docname}.ipynb: exercise(s) {', '.join(outside)} lie outside the chapter's "
+                         "\"## Exercises\" section (a Markdown cell that begins with that heading), which the "
+                         "master notebook is made of")
+    # otter assign copies Markdown outside the questions' solution blocks to the students: no discussion solutions
+    context = Context(docname=docname, chapter=chapter, glue=_glue_values(notebook), solutions=False)
     context.exercise_labels = _exercise_labels(notebook, context)
     config = {"name": Path(docname).name, "runs_on": "colab", "requirements": "requirements.txt",
               "generate": True, "export_cell": False, "check_all_cell": False, "init_cell": True,

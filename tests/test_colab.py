@@ -114,9 +114,9 @@ def test_install_cell_installs_the_package_and_every_notebook_import_resolves(co
 
 
 # The Colab edition's notebooks (colab/, what the book's Colab buttons open) run whole there, from their install cell
-# on; stubs raise (their cells are tagged raises-exception), solutions in Colab's form view run. Chapter 7 (about 90 s
-# of training on 2 cores, twice that on a slower machine) is left to nbval, which runs the same code cells from book/:
-# run twice, it would take the whole test run past CI's time budget.
+# on: "Run all" runs through the exercise stubs (their checks answer with a reminder) and the solutions in Colab's
+# form view. Chapter 7 (about 90 s of training on 2 cores, twice that on a slower machine) is left to nbval, which
+# runs the same code cells from book/: run twice, it would take the whole test run past CI's time budget.
 EDITION_RUN = ["01_standard_convolution", "02_depthwise_separable", "03_architecture", "04_width_multiplier",
                "05_resolution_multiplier", "06_model_family", "08_benchmarking"]
 
@@ -130,11 +130,16 @@ def test_colab_edition_chapter_runs_whole_in_colab(colab, tmp_path, name):
     shutil.copy(notebook, copy)
     run(VENV / "bin" / "jupyter-execute", "--inplace", "--timeout=600", copy, cwd=tmp_path, env=colab)
     cells = json.loads(copy.read_text())["cells"]
-    solutions = [c for c in cells if "solution" in c["metadata"].get("tags", [])]
+    solutions = [c for c in cells if "solution" in c["metadata"]]
+    stubs = [c for c in cells if "exercise" in c["metadata"]]
+    assert len(solutions) == len(stubs) >= 3, name
     for cell in solutions:  # the folded solutions ran and their checks said so
         assert cell["metadata"].get("cellView") == "form" and "".join(cell["source"]).startswith("#@title Solution")
         text = json.dumps(cell["outputs"])
         assert "Correct" in text, f"{name}: {''.join(cell['source'])[:60]!r} printed {text[:300]}"
+    for cell in stubs:  # a stub ran without an error and its check answered
+        text = json.dumps(cell["outputs"])
+        assert "Not yet" in text and '"error"' not in text, f"{name}: {''.join(cell['source'])[:60]!r}: {text[:300]}"
 
 
 def test_widgets_under_ipywidgets_7(colab):

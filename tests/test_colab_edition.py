@@ -69,8 +69,8 @@ def test_edition_keeps_every_glued_number_equation_and_exercise():
             shown = format_plain_text(values[name], "")
             assert shown in edition, f"{book_path.name}: glued {name} = {shown!r} is missing from the Colab edition"
         assert edition.count("\\tag{") == len(ce.LABELLED_MATH.findall(source)), book_path.name
-        labels = re.findall(r":label: ex-(\d+)-(\d+)", source)
-        for chapter, number in labels:
+        chapter = int(book_path.name[:2])
+        for number in range(1, source.count("```{exercise}") + 1):
             assert f"**Exercise {chapter}.{number}: " in edition, f"{book_path.name}: Exercise {chapter}.{number}"
     first = nbformat.read(EDITION / chapter_notebooks()[0].name, as_version=4)
     install = next(c for c in first.cells if c.cell_type == "code")
@@ -194,12 +194,14 @@ def test_citations_are_author_year_and_listed_at_the_end(tmp_path):
 
 def test_exercises_admonitions_and_solutions_become_markdown(tmp_path):
     cells = ["# First\n\n```{admonition} Learning goals\n:class: tip\n- one $x$\n- two\n```",
+             "```{exercise} Before\nNo label: numbered by its place.\n```",
              "```{exercise} The width ratio\n:label: ex-1-2\nWrite $f$, by {eq}`eq-x`.\n\n$$\nx\n$$ (eq-x)\n```\n\n"
              "```{solution} ex-1-2\n:class: dropdown\nBecause *so*.\n```\n\n```{solution} ex-1-2\nOpen.\n```",
              "```{note}\nA note.\n```\n\n```python\n{eq}`kept as code`\n```"]
     notebook = converted(small_book(tmp_path, cells))
     text = markdown_of(notebook)
     assert "> **Learning goals**\n>\n> - one $x$\n> - two" in text, text
+    assert "> **Exercise 1.1: Before**" in text
     assert "> **Exercise 1.2: The width ratio**\n>\n> Write $f$, by (1.1).\n>\n> $$\n> x \\tag{1.1}\n> $$" in text
     assert "<details>\n<summary><b>Solution to Exercise 1.2</b></summary>\n\nBecause *so*.\n\n</details>" in text
     assert "> **Solution to Exercise 1.2**\n>\n> Open." in text and "> **Note**\n>\n> A note." in text
@@ -210,9 +212,9 @@ def test_exercises_admonitions_and_solutions_become_markdown(tmp_path):
 
 
 @pytest.mark.parametrize("cell, message", [
-    ("```{exercise} T\nno label\n```", "has no :label:"),
-    ("```{exercise} T\n:label: ex-2-1\nx\n```", "lies in chapter 1; name it ex-1-N"),
-    ("```{exercise} T\n:label: first\nx\n```", "labels of the form ex-CHAPTER-N"),
+    ("```{exercise} T\n:label: ex-2-1\nx\n```", "this is exercise 1.1 of the chapter, so its label is ex-1-1"),
+    ("```{exercise} T\n:label: first\nx\n```", "so its label is ex-1-1"),
+    ("```{exercise} T\nx\n```\n\n```{solution} ex-1-1\ny\n```", "not the label of an exercise of this chapter"),
     ("```{exercise} T\n:label: ex-1-1\n:weight: 3\nx\n```", "option.* weight have no Colab form; allowed: class"),
     ("```{figure} a.png\n```", r"directive \{figure\} has no Colab form; supported directives: admonition"),
     ("Press {kbd}`Ctrl`.", r"role \{kbd\} has no Colab form; supported roles: glue"),
@@ -226,23 +228,21 @@ def test_unsupported_myst_is_refused_with_what_is_supported(tmp_path, cell, mess
         ce.edition_files(root)
 
 
-def test_code_cells_solutions_folded_stub_outputs_dropped_install_cell_kept(tmp_path):
+def test_code_cells_exercise_split_into_stub_and_folded_solution_install_cell_kept(tmp_path):
     install = nbformat.v4.new_code_cell("# install\n%pip install x", metadata={"tags": ["remove-cell"]})
-    error = nbformat.v4.new_output("error", ename="NotImplementedError", evalue="Exercise 1.1", traceback=[])
-    stub = nbformat.v4.new_code_cell('raise NotImplementedError("Exercise 1.1: f")', outputs=[error],
-                                     metadata={"tags": ["raises-exception", "remove-output"]})
     shown = nbformat.v4.new_output("stream", name="stdout", text="Correct!\n")
-    solution = nbformat.v4.new_code_cell("# Solution 1.1\ndef f():\n    return 1", outputs=[shown],
-                                         metadata={"tags": ["solution", "hide-cell"]})
+    exercise = nbformat.v4.new_code_cell('def f():\n    return 1  # SOLUTION\n\n\nmc.exercises.check("1.1", f)',
+                                         outputs=[shown])
     plot = nbformat.v4.new_code_cell("plot()", metadata={"tags": ["hide-input"]}, outputs=[shown])
     root = small_book(tmp_path, ["# First\n\n(sec-first)=\n## Part\n\n% a comment\ntext"],
-                      code=[install, stub, solution, plot])
+                      code=[install, exercise, plot])
     notebook = converted(root)
     cells = notebook.cells
     assert cells[0].cell_type == "markdown" and "book/01_first.ipynb" in cells[0].source
     assert cells[1].source == install.source and cells[1].metadata["tags"] == ["remove-cell"]
-    assert cells[2].outputs == [] and cells[2].source == stub.source
-    assert cells[3].source.splitlines()[:2] == ["#@title Solution 1.1", "# Solution 1.1"]
+    assert cells[2].outputs == [] and cells[2].source == 'def f():\n    ...\n\n\nmc.exercises.check("1.1", f)'
+    assert cells[2].metadata["exercise"] == "1.1"
+    assert cells[3].source.splitlines()[:3] == ["#@title Solution 1.1", "def f():", "    return 1"]
     assert cells[3].metadata["cellView"] == "form" and cells[3].outputs[0]["text"] == "Correct!\n"
     assert cells[4].metadata["tags"] == ["hide-input"] and cells[4].outputs[0]["text"] == "Correct!\n"
     title = next(c.source for c in cells if c.cell_type == "markdown" and c.source.startswith("# "))

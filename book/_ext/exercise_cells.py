@@ -19,7 +19,7 @@ from mobilenet_course.exercise_source import ExerciseSourceError, split_exercise
 
 
 def show_stubs(app: Sphinx, docname: str, source: list[str]) -> None:
-    if not app.env.doc2path(docname).suffix == ".ipynb":
+    if not str(app.env.doc2path(docname)).endswith(".ipynb"):
         return
     notebook = json.loads(source[0])
     try:

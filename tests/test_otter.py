@@ -1,0 +1,72 @@
+"""make-otter: otter-grader's own `otter assign` accepts every master notebook, its student notebooks hold the
+course's stubs, and `otter run` gives the solution full marks and the stubs zero."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mobilenet_course import cli
+from mobilenet_course.exercise_source import exercise_cells
+
+ROOT = Path(__file__).resolve().parents[1]
+OTTER = Path(sys.executable).with_name("otter")
+RUN = ["01_standard_convolution", "04_width_multiplier"]  # a code and compute chapter, and a widget one
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def assigned(tmp_path_factory):
+    if not OTTER.exists():
+        pytest.skip("otter-grader is not installed (pip install 'mobilenet-course[instructor]')")
+    folder = tmp_path_factory.mktemp("otter")
+    assert cli.main(["make-otter", str(folder / "masters"), "--book", str(ROOT)]) == 0
+    masters = sorted((folder / "masters").glob("*.ipynb"))
+    assert [m.stem for m in masters] == [p.stem for p in sorted((ROOT / "book").glob("[0-9]*.ipynb"))]
+    for master in masters:
+        # every master is assigned; the tests are run on the solutions below, for the chapters in RUN
+        flags = [] if master.stem in RUN else ["--no-run-tests"]
+        result = subprocess.run([str(OTTER), "assign", *flags, str(master), str(folder / "dist" / master.stem)],
+                                capture_output=True, text=True, cwd=folder)
+        assert result.returncode == 0, f"otter assign {master.name}: {result.stdout[-2000:]}{result.stderr[-2000:]}"
+    return folder
+
+
+def test_otter_assign_accepts_every_master_and_makes_the_courses_stubs(assigned):
+    for dist in sorted((assigned / "dist").iterdir()):
+        student = json.loads((dist / "student" / f"{dist.name}.ipynb").read_text())
+        sources = ["".join(c["source"]) for c in student["cells"] if c["cell_type"] == "code"]
+        book = json.loads((ROOT / "book" / f"{dist.name}.ipynb").read_text())
+        for exercise in exercise_cells(book):
+            assert exercise.stub in sources, f"{dist.name}: the stub of {exercise.id} differs from the course's"
+        text = json.dumps(student)
+        assert "BEGIN SOLUTION" not in text and "fresh_check" not in text, dist.name
+        assert list((dist / "autograder").glob("*-autograder_*.zip")), f"{dist.name}: no autograder zip"
+        hidden = (dist / "autograder" / "tests").glob("q*.py")
+        assert all("fresh_check" in path.read_text() for path in hidden), dist.name
+
+
+def otter_score(assigned, chapter, notebook):
+    dist = assigned / "dist" / chapter
+    out = assigned / "runs" / f"{chapter}-{notebook.parent.name}"
+    out.mkdir(parents=True)
+    zip_file = next((dist / "autograder").glob("*-autograder_*.zip"))
+    result = subprocess.run([str(OTTER), "run", "-a", str(zip_file), "-o", str(out), str(notebook)],
+                            capture_output=True, text=True, cwd=dist)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    tests = json.loads((out / "results.json").read_text())["tests"]
+    scored = [t for t in tests if "max_score" in t]  # "Public Tests" is a summary without points
+    return sum(t["score"] for t in scored), sum(t["max_score"] for t in scored)
+
+
+@pytest.mark.parametrize("chapter", RUN)
+def test_otter_run_gives_the_solution_full_marks_and_the_stubs_zero(assigned, chapter):
+    dist = assigned / "dist" / chapter
+    score, total = otter_score(assigned, chapter, dist / "autograder" / f"{chapter}.ipynb")
+    assert total == len(exercise_cells(json.loads((ROOT / "book" / f"{chapter}.ipynb").read_text())))
+    assert score == total, f"{chapter}: the solution got {score} of {total}"
+    score, _ = otter_score(assigned, chapter, dist / "student" / f"{chapter}.ipynb")
+    assert score == 0, f"{chapter}: the stubs got {score}"
