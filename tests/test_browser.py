@@ -55,8 +55,10 @@ def test_solutions_are_hidden_until_opened(browser, base_url):
     assert not answer.is_visible()
     solution.locator(".toggle-button").first.click()
     answer.wait_for(state="visible", timeout=5_000)
-    # A checked exercise's solution code: a folded cell, with its "Correct!" output inside.
-    folded = page.locator("details.hide").filter(has_text="Solution 1.1")
+    # A checked exercise: its stub shown, its solution code a folded cell with its "Correct!" output inside.
+    stub = page.locator("div.cell").filter(has_text="def layer_cost():").first
+    assert stub.is_visible() and "..." in stub.inner_text()
+    folded = page.locator("details.hide").filter(has_text="params = 5 * 5 * 64 * 128")
     assert folded.count() == 1 and not folded.evaluate("d => d.open")
     assert not folded.get_by_text("Correct!").is_visible()
     folded.locator("summary").click()

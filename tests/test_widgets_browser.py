@@ -58,7 +58,7 @@ def test_broken_javascript_is_caught(browser, site, tmp_path):
     shutil.copytree(site, copy)
     page = copy / PAGE
     text = page.read_text()
-    assert text.count("Math.floor(c * alpha)") == 1
+    assert text.count("Math.floor(c * alpha)") >= 1  # once per explorer whose state the page stores
     page.write_text(text.replace("Math.floor(c * alpha)", "Math.ceil(c * alpha)"))
     server, url = serve(copy)
     try:
