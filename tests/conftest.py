@@ -37,3 +37,18 @@ def browser():
         browser = launch(playwright)
         yield browser
         browser.close()
+
+
+@pytest.fixture(scope="session")
+def rendered(site, browser):
+    """The built book's pages, each opened once per width and read by every registered probe (browser.RenderedSite):
+    the accessibility and figure checks share the page loads."""
+    from book import serve
+
+    from browser import RenderedSite
+
+    server, url = serve(site)
+    pages = RenderedSite(browser, url)
+    yield pages
+    pages.context.close()
+    server.shutdown()

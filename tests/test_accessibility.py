@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from book import ROOT, serve, toc_pages
+from browser import RenderedSite, probe
 
 PAGES = [page + ".html" for page in toc_pages()] + ["genindex.html"]
 WIDTHS = [390, 1280]
@@ -26,30 +27,15 @@ def extension(name: str):
     return module
 
 
-@pytest.fixture(scope="module")
-def base_url(site):
-    server, url = serve(site)
-    yield url
-    server.shutdown()
-
-
-def open_rendered(browser, url: str, width: int = 1280, dark: bool = False):
-    """Open ``url`` at ``width`` px (light or dark mode) and wait until its maths is typeset and its widgets drawn."""
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    if dark:  # what the theme's colour-mode button stores; read before the theme's first paint
-        context.add_init_script("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');")
-    page = context.new_page()
-    page.goto(url, wait_until="networkidle")
-    html = page.content()
-    if 'class="math' in html:
-        page.wait_for_selector("mjx-container", state="attached", timeout=30_000)
-        page.wait_for_function("() => !window.MathJax || !MathJax.startup || MathJax.startup.promise",
-                               timeout=30_000)
-        page.evaluate("() => window.MathJax && MathJax.startup ? MathJax.startup.promise : null")
-    if "application/vnd.jupyter.widget-view+json" in html:
-        page.wait_for_selector(".jupyter-widgets, .mc-widget", state="attached", timeout=30_000)
-        page.wait_for_timeout(500)  # the manager draws a panel's children one after another
-    return page
+def measured_alone(browser, folder: Path, page_name: str, width: int, probes: list[str]):
+    """For a negative control: ``page_name`` of ``folder`` opened and read by ``probes`` as the book's pages are."""
+    server, url = serve(folder)
+    pages = RenderedSite(browser, url)
+    try:
+        return pages.measured(page_name, width, only=probes)
+    finally:
+        pages.context.close()
+        server.shutdown()
 
 
 # --- Phones: nothing wider than the screen, no equation cut off ----------------------------------------------------
@@ -77,13 +63,22 @@ CUT_OFF_EQUATIONS = """() => {
 PAGE_WIDTH = "() => [document.documentElement.scrollWidth, window.innerWidth]"
 
 
+@probe("page_width", widths=WIDTHS)
+def page_width(page):
+    return page.evaluate(PAGE_WIDTH)
+
+
+@probe("cut_off_equations", widths=WIDTHS)
+def cut_off_equations(page):
+    return page.evaluate(CUT_OFF_EQUATIONS)
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("page_name", PAGES)
-def test_page_fits_the_screen_and_equations_scroll(browser, base_url, page_name, width):
-    page = open_rendered(browser, base_url + page_name, width)
-    scroll_width, inner_width = page.evaluate(PAGE_WIDTH)
-    cut_off = page.evaluate(CUT_OFF_EQUATIONS)
-    page.context.close()
+def test_page_fits_the_screen_and_equations_scroll(rendered, page_name, width):
+    measured = rendered.measured(page_name, width)
+    scroll_width, inner_width = measured["page_width"]
+    cut_off = measured["cut_off_equations"]
     assert scroll_width <= inner_width, f"{page_name} at {width} px is {scroll_width} px wide: it pans sideways"
     assert not cut_off, f"{page_name} at {width} px: display equations cut off:\n" + "\n".join(cut_off)
 
@@ -97,14 +92,9 @@ def test_width_checks_catch_a_cut_off_equation_and_a_wide_page(browser, tmp_path
         '</mjx-container></div><div class="math" id="bare" style="width:200px"><mjx-container '
         'style="display:block;overflow-x:auto"><span style="display:inline-block;width:600px">y</span></mjx-container>'
         '</div><pre style="width:900px">wide</pre></body></html>')
-    server, url = serve(tmp_path)
-    try:
-        page = open_rendered(browser, url + "wide.html", 390)
-        scroll_width, inner_width = page.evaluate(PAGE_WIDTH)
-        cut_off = page.evaluate(CUT_OFF_EQUATIONS)
-        page.context.close()
-    finally:
-        server.shutdown()
+    measured = measured_alone(browser, tmp_path, "wide.html", 390, ["page_width", "cut_off_equations"])
+    scroll_width, inner_width = measured["page_width"]
+    cut_off = measured["cut_off_equations"]
     assert scroll_width > inner_width
     assert any(c.startswith("clipped:") and "overflow-x hidden" in c for c in cut_off), cut_off
     assert any(c.startswith("bare:") and "no visible cue" in c for c in cut_off), cut_off
@@ -126,7 +116,8 @@ def axe_violations(page) -> list[dict]:
     """Run axe-core (node_modules/axe-core, injected into the page) and return its violations."""
     if not AXE.is_file():
         pytest.fail(f"{AXE} is missing: run `npm ci` in the repository root (axe-core is a devDependency)")
-    page.add_script_tag(path=str(AXE))
+    if not page.evaluate("() => typeof axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
     return page.evaluate("() => axe.run(document, { resultTypes: ['violations'] }).then(r => r.violations)")
 
 
@@ -145,21 +136,24 @@ def course_problems(violations: list[dict]) -> list[str]:
     return problems
 
 
+# axe runs last on a page (it adds its script), in light mode and then in dark mode, on the laptop width.
+probe("axe", pages=PAGES, widths=[1280], modes=["light", "dark"], last=True)(axe_violations)
+
+
 @pytest.mark.parametrize("page_name", PAGES)
-def test_no_serious_accessibility_violation(browser, base_url, page_name):
-    page = open_rendered(browser, base_url + page_name)
-    violations = axe_violations(page)
-    page.context.close()
+def test_no_serious_accessibility_violation(rendered, page_name):
+    measured = rendered.measured(page_name, 1280)
+    violations = measured.get("axe")
+    assert measured.theme["light"] == "light"
     problems = course_problems(violations)
     assert not problems, f"{page_name}: axe-core found\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize("page_name", PAGES)
-def test_no_serious_accessibility_violation_in_dark_mode(browser, base_url, page_name):
-    page = open_rendered(browser, base_url + page_name, dark=True)
-    assert page.evaluate("document.documentElement.dataset.theme") == "dark"
-    violations = axe_violations(page)
-    page.context.close()
+def test_no_serious_accessibility_violation_in_dark_mode(rendered, page_name):
+    measured = rendered.measured(page_name, 1280)
+    violations = measured.get("axe", "dark")
+    assert measured.theme["dark"] == "dark"
     problems = course_problems(violations)
     assert not problems, f"{page_name} in dark mode: axe-core found\n" + "\n".join(problems)
 
@@ -170,13 +164,7 @@ def test_axe_check_catches_an_image_without_alt_text(browser, tmp_path):
         '<html lang="en"><head><title>bad</title></head><body><main><h1>Bad</h1>'
         '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
         '<p style="color:#cccccc;background:#ffffff">faint text</p></main></body></html>')
-    server, url = serve(tmp_path)
-    try:
-        page = open_rendered(browser, url + "bad.html")
-        problems = course_problems(axe_violations(page))
-        page.context.close()
-    finally:
-        server.shutdown()
+    problems = course_problems(measured_alone(browser, tmp_path, "bad.html", 1280, ["axe"])["axe"])
     assert any("critical image-alt" in p for p in problems), problems
     assert any("serious color-contrast" in p for p in problems), problems
 
@@ -211,24 +199,31 @@ BACKGROUND_OF = """e => {
 
 
 
-def open_widget(browser, url: str, widget: str, drawn: str, dark: bool):
-    """The page at ``url``, its first ``widget`` once ``drawn`` shows inside it, and the colour behind that widget."""
-    page = open_rendered(browser, url, dark=dark)
+def widget_and_background(page, widget: str, drawn: str):
+    """The page's first ``widget`` once ``drawn`` shows inside it, and the colour behind that widget."""
     page.wait_for_selector(f"{widget} {drawn}", timeout=20_000)
     element = page.locator(widget).first
-    return page, element, element.evaluate(BACKGROUND_OF)
+    return element, element.evaluate(BACKGROUND_OF)
 
 
-@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
-def test_budget_picker_dots_and_text_are_readable(browser, base_url, dark):
-    page, widget, background = open_widget(browser, base_url + PICKER_PAGE, ".mc-budget-picker", "circle.mc-dot", dark)
+@probe("budget_picker_colours", pages=[PICKER_PAGE], widths=[1280], modes=["light", "dark"])
+def budget_picker_colours(page):
+    widget, background = widget_and_background(page, ".mc-budget-picker", "circle.mc-dot")
     text = widget.evaluate("e => getComputedStyle(e).color")
     # Every dot: its mark is its fill, or (an open ring, out of budget) its stroke.
     dots = page.eval_on_selector_all(".mc-budget-picker circle.mc-dot", """els => els.map(e => {
         const s = getComputedStyle(e);
         return [e.getAttribute('class'), s.fill === 'none' ? s.stroke : s.fill]; })""")
     labels = page.eval_on_selector_all(".mc-budget-picker svg text", "els => els.map(e => getComputedStyle(e).fill)")
-    page.context.close()
+    return {"background": background, "text": text, "dots": dots, "labels": labels}
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_budget_picker_dots_and_text_are_readable(rendered, mode):
+    measured = rendered.measured(PICKER_PAGE, 1280)
+    colours = measured.get("budget_picker_colours", mode)
+    assert measured.theme[mode] == mode
+    background, text, dots, labels = (colours[k] for k in ("background", "text", "dots", "labels"))
     assert {kind.split()[-1] for kind, _ in dots} >= {"mc-dot-out", "mc-dot-best"}, dots
     assert contrast(text, background) >= 4.5, f"widget text {text} on {background}"
     for label in labels:
@@ -237,21 +232,30 @@ def test_budget_picker_dots_and_text_are_readable(browser, base_url, dark):
         assert contrast(colour, background) >= 3, f"{kind} dot {colour} on {background}: 3:1 needed for a plot mark"
 
 
-@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
-def test_cost_explorer_text_is_readable(browser, base_url, dark):
-    page, widget, background = open_widget(browser, base_url + EXPLORER_PAGE, ".mc-cost-explorer",
-                                           ".mc-mult-adds[data-value]", dark)
+@probe("cost_explorer_colours", pages=[EXPLORER_PAGE], widths=[1280], modes=["light", "dark"])
+def cost_explorer_colours(page):
+    widget, background = widget_and_background(page, ".mc-cost-explorer", ".mc-mult-adds[data-value]")
     colours = widget.evaluate("""e => [...e.querySelectorAll('label, th, td, output, .mc-legend-item, svg text')]
         .map(n => [n.tagName + ' ' + (n.textContent || '').trim().slice(0, 30),
                    n.tagName === 'text' ? getComputedStyle(n).fill : getComputedStyle(n).color])""")
-    page.context.close()
+    return {"background": background, "colours": colours}
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_cost_explorer_text_is_readable(rendered, mode):
+    measured = rendered.measured(EXPLORER_PAGE, 1280)
+    read = measured.get("cost_explorer_colours", mode)
+    assert measured.theme[mode] == mode
+    background, colours = read["background"], read["colours"]
     assert len(colours) > 10, colours
     for what, colour in colours:
         assert contrast(colour, background) >= 4.5, f"{what}: {colour} on {background}"
 
 
-def test_cost_explorer_controls_are_named_and_results_announced(browser, base_url):
-    page = open_rendered(browser, base_url + EXPLORER_PAGE)
+# The two checks below change what the widget shows: each opens the page for itself.
+
+def test_cost_explorer_controls_are_named_and_results_announced(rendered):
+    page = rendered.open(EXPLORER_PAGE)
     explorer = page.locator(".mc-cost-explorer").first
     explorer.locator(".mc-mult-adds[data-value]").wait_for(timeout=20_000)
     # Sliders named by their labels, and only by them (the preset buttons are not part of the name).
@@ -268,13 +272,13 @@ def test_cost_explorer_controls_are_named_and_results_announced(browser, base_ur
     announced = status.text_content()
     name, mult_adds = explorer.locator(".mc-name").inner_text(), explorer.locator(".mc-mult-adds").inner_text()
     assert explorer.get_by_role("button", name="Set resolution to 160 px").get_attribute("aria-pressed") == "true"
-    page.context.close()
+    page.close()
     assert name.endswith("-MobileNet-160"), name
     assert announced.startswith(f"{name}: {mult_adds} mult-adds"), (announced, name, mult_adds)
 
 
-def test_budget_picker_answer_is_a_live_region(browser, base_url):
-    page = open_rendered(browser, base_url + PICKER_PAGE)
+def test_budget_picker_answer_is_a_live_region(rendered):
+    page = rendered.open(PICKER_PAGE)
     picker = page.locator(".mc-budget-picker").first
     answer = picker.locator(".mc-answer")
     assert answer.get_attribute("aria-live") == "polite"
@@ -284,23 +288,37 @@ def test_budget_picker_answer_is_a_live_region(browser, base_url):
     chart = picker.get_by_role("img")
     label = chart.get_attribute("aria-label")
     best = answer.get_attribute("data-best")
-    page.context.close()
+    page.close()
     assert best and best in label, (best, label)
 
 
-def test_static_measure_button_is_disabled_with_a_reason(browser, base_url):
-    page = open_rendered(browser, base_url + BENCH_PAGE)
-    button = page.locator("button.widget-button", has_text="Measure")
-    button.wait_for(timeout=20_000)
+@probe("measure_buttons", pages=[BENCH_PAGE], widths=[1280])
+def measure_buttons(page):
+    """Every "Measure" button of the page (the chapter's benchmark panel and its exercise): whether it is disabled,
+    the note that aria-describedby points to, its title; and the alt text of the panel's plots."""
+    page.locator("button.widget-button", has_text="Measure").first.wait_for(timeout=20_000)
     page.wait_for_selector("button.widget-button[data-mc-static]", timeout=5_000)
-    disabled = button.is_disabled()
-    note_id = button.get_attribute("aria-describedby")
-    note = page.locator(f"#{note_id}").inner_text() if note_id else ""
-    alt = page.locator("img.mc-plot").first.get_attribute("alt") or ""
-    page.context.close()
-    assert disabled, "the Measure button needs a kernel; in the static book it must not look ready"
-    assert "kernel" in note and "Colab" in note, note
-    assert alt.startswith("Plot of median latency"), f"the panel's plot has no text alternative: {alt!r}"
+    buttons = []
+    for button in page.locator("button.widget-button", has_text="Measure").all():
+        note_id = button.get_attribute("aria-describedby")
+        buttons.append({"disabled": button.is_disabled(), "note_id": note_id,
+                        "note": page.locator(f"#{note_id}").inner_text() if note_id else "",
+                        "title": button.get_attribute("title") or ""})
+    alts = [img.get_attribute("alt") or "" for img in page.locator("img.mc-plot").all()]
+    return {"buttons": buttons, "alts": alts}
+
+
+def test_static_measure_button_is_disabled_with_a_reason(rendered):
+    read = rendered.measured(BENCH_PAGE, 1280)["measure_buttons"]
+    buttons, alts = read["buttons"], read["alts"]
+    assert buttons, "no Measure button on the benchmarking chapter"
+    for i, button in enumerate(buttons, 1):
+        assert button["disabled"], f"Measure button {i}: it needs a kernel; in the static book it must not look ready"
+        note = button["note"]
+        assert "kernel" in note and "Colab" in note, f"Measure button {i}: note {button['note_id']!r}: {note!r}"
+        assert button["title"] == note, f"Measure button {i}: its title does not give the reason: {button['title']!r}"
+    assert len({b["note_id"] for b in buttons}) == len(buttons), "two Measure buttons share one note"
+    assert alts and alts[0].startswith("Plot of median latency"), f"the panel's plot has no text alternative: {alts}"
 
 
 # --- Pages load only what they use ---------------------------------------------------------------------------------

@@ -14,14 +14,15 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
-from book import serve, toc_pages
-from browser import open_page
+from book import toc_pages
+from browser import probe
 
 from mobilenet_course.plots import MIN_FONT_PT
 
 MIN_PX = 9.0
 WIDTHS = (390, 1280)
 CHAPTERS = [page for page in toc_pages() if re.match(r"book/\d\d_", page)]
+TABLE_PAGES = ["book/03_architecture", "book/06_model_family"]
 IMAGE_FILE = re.compile(r"\.(png|svg|jpe?g|gif|webp)$", re.I)
 
 # The book's figures: images in a notebook cell's output, not those a widget draws (widgets keep their own images).
@@ -58,11 +59,11 @@ TABLE_GAPS_JS = """() => [...document.querySelectorAll('main table.mc-table, mai
     }))"""
 
 
-@pytest.fixture(scope="module")
-def base_url(site):
-    server, url = serve(site)
-    yield url
-    server.shutdown()
+# Read on each page when it is opened for the checks (browser.RenderedSite, shared with tests/test_accessibility.py).
+probe("figures", pages=[c + ".html" for c in CHAPTERS], widths=WIDTHS)(lambda page: page.evaluate(FIGURES_JS))
+probe("table_gaps", pages=[t + ".html" for t in TABLE_PAGES], widths=WIDTHS)(lambda page: page.evaluate(TABLE_GAPS_JS))
+probe("table_boxes", pages=[t + ".html" for t in TABLE_PAGES], widths=WIDTHS)(
+    lambda page: page.evaluate(TABLE_BOXES_JS))
 
 
 def svg_smallest_font(svg: str) -> tuple[float, float]:
@@ -113,12 +114,8 @@ def local_file(site: Path, url: str) -> Path:
 
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("page_name", CHAPTERS)
-def test_figures_are_readable_fit_the_column_and_say_what_they_show(browser, base_url, site, page_name, width):
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.goto(base_url + page_name + ".html", wait_until="networkidle")
-    figures = page.evaluate(FIGURES_JS)
-    context.close()
+def test_figures_are_readable_fit_the_column_and_say_what_they_show(rendered, site, page_name, width):
+    figures = rendered.measured(page_name + ".html", width)["figures"]
     problems = []
     for fig in figures:
         name = Path(urlparse(fig["src"]).path).name
@@ -137,23 +134,17 @@ def test_figures_are_readable_fit_the_column_and_say_what_they_show(browser, bas
     assert not problems, f"{page_name} at {width} px:\n" + "\n".join(problems)
 
 
-def test_every_chapter_figure_is_checked(browser, base_url):
+def test_every_chapter_figure_is_checked(rendered):
     # The figure check above must see the book's figures: a selector that matched nothing would pass vacuously.
-    page, report = open_page(browser, base_url + "book/03_architecture.html")
-    figures = page.evaluate(FIGURES_JS)
-    page.context.close()
+    figures = rendered.measured("book/03_architecture.html", 1280)["figures"]
     assert len(figures) >= 2 and all(f["src"].endswith(".svg") for f in figures), figures
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("page_name", ["book/03_architecture", "book/06_model_family"])
-def test_table_columns_never_run_together(browser, base_url, page_name, width):
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.goto(base_url + page_name + ".html", wait_until="networkidle")
-    tables = page.evaluate(TABLE_GAPS_JS)
-    boxes = page.evaluate(TABLE_BOXES_JS)
-    context.close()
+@pytest.mark.parametrize("page_name", TABLE_PAGES)
+def test_table_columns_never_run_together(rendered, page_name, width):
+    measured = rendered.measured(page_name + ".html", width)
+    tables, boxes = measured["table_gaps"], measured["table_boxes"]
     assert all(b["right"] <= b["page"] and b["overflow"] == "auto" for b in boxes), boxes
     assert tables, f"no table of the package on {page_name}"
     tight = [(g["pair"], round(g["gap"], 1)) for table in tables for row in table for g in row if g["gap"] < 8]
