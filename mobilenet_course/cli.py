@@ -213,7 +213,7 @@ def _grade(args: argparse.Namespace) -> int:
 def _make_otter(args: argparse.Namespace) -> int:
     from .otter_export import make_otter
 
-    written = make_otter(args.book, args.out, force=args.force)
+    written = make_otter(args.book, args.out, force=args.force, tests_url=args.tests_url)
     print(f"wrote {len(written)} otter master notebooks in {args.out}; for each: otter assign "
           f"{args.out}/NAME.ipynb DIST")
     return 0
@@ -372,6 +372,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "`otter assign OUT/NN.ipynb DIST` writes the student notebook and the Gradescope autograder.")
     p.add_argument("out", help="folder to write (created if missing; must be empty unless --force)")
     p.add_argument("--force", action="store_true", help="replace the master notebooks already in OUT")
+    p.add_argument("--tests-url", metavar="URL",
+                   help="where students' notebooks download their public tests in Colab, with {chapter} for the "
+                        "chapter's name (otter's tests.url_prefix), e.g. "
+                        "https://raw.githubusercontent.com/ORG/REPO/main/otter/{chapter}/tests/; without it, students "
+                        "upload the tests/ folder otter assign writes")
     p.add_argument("--book", default=".", help="the course's source, a clone of its repository (default: here)")
     p.set_defaults(run=_make_otter)
     return parser

@@ -88,8 +88,13 @@ def _test(exercise_id: str, answer: str, hidden: bool) -> dict:
     return _code(config + body)
 
 
-def master_notebook(notebook: dict, docname: str, book) -> dict:
-    """The otter-assign master notebook of one chapter (``book``: :func:`mobilenet_course.colab_edition.read_book`)."""
+def master_notebook(notebook: dict, docname: str, book, *, tests_url: str | None = None) -> dict:
+    """The otter-assign master notebook of one chapter (``book``: :func:`mobilenet_course.colab_edition.read_book`).
+
+    ``tests_url``: where the student notebook downloads its public tests in Colab (otter's ``tests.url_prefix``),
+    ``{chapter}`` replaced by the chapter's file name (``04_width_multiplier``); without it, students upload the
+    ``tests/`` folder that ``otter assign`` writes beside their notebook.
+    """
     import nbformat
 
     from .colab_edition import Context, _exercise_labels, _glue_values, convert_markdown
@@ -108,6 +113,8 @@ def master_notebook(notebook: dict, docname: str, book) -> dict:
     config = {"name": Path(docname).name, "runs_on": "colab", "requirements": "requirements.txt",
               "generate": True, "export_cell": False, "check_all_cell": False, "init_cell": True,
               "tests": {"files": True}}
+    if tests_url is not None:
+        config["tests"]["url_prefix"] = tests_url.replace("{chapter}", Path(docname).name)
     cells = [_raw("# ASSIGNMENT CONFIG\n" + "\n".join(f"{k}: {json.dumps(v)}" for k, v in config.items())),
              nbformat.v4.new_markdown_cell(f"# {book.titles.get(docname, docname)}: exercises\n\n"
                                            "Answer each question in its cell, run it, then run the test cell "
@@ -145,11 +152,12 @@ def master_notebook(notebook: dict, docname: str, book) -> dict:
     return master
 
 
-def make_otter(root: str | Path, out: str | Path, *, force: bool = False) -> list[Path]:
+def make_otter(root: str | Path, out: str | Path, *, force: bool = False, tests_url: str | None = None) -> list[Path]:
     """Write an otter master notebook for every chapter with auto-checked exercises into ``out``; returns them.
 
     ``out`` must be new or empty (with ``force``, the master notebooks and ``requirements.txt`` there are replaced);
-    everything is written to a temporary folder first, so an error leaves ``out`` as it was.
+    everything is written to a temporary folder first, so an error leaves ``out`` as it was. ``tests_url``: see
+    :func:`master_notebook`; it must be an https address ending in ``/`` (the test files' names are appended).
     """
     import nbformat
 
@@ -157,6 +165,10 @@ def make_otter(root: str | Path, out: str | Path, *, force: bool = False) -> lis
     from .student import _course_root
 
     root, out = _course_root(root), Path(out).resolve()
+    if tests_url is not None and not (tests_url.startswith("https://") and tests_url.endswith("/")):
+        raise ValueError(f"--tests-url {tests_url!r}: give the https address of the folder that will hold a "
+                         "chapter's tests/ files, ending in '/', with {chapter} for the chapter's name, e.g. "
+                         "https://raw.githubusercontent.com/ORG/REPO/main/otter/{chapter}/tests/")
     if out == root or root in out.parents:
         raise ValueError(f"write the master notebooks outside the course repository {root}, not in {out}")
     if out.exists() and not out.is_dir():
@@ -177,7 +189,8 @@ def make_otter(root: str | Path, out: str | Path, *, force: bool = False) -> lis
             if not exercise_cells(notebook):
                 continue
             name = f"{Path(docname).name}.ipynb"
-            nbformat.write(nbformat.from_dict(master_notebook(notebook, docname, book)), work / name)
+            master = master_notebook(notebook, docname, book, tests_url=tests_url)
+            nbformat.write(nbformat.from_dict(master), work / name)
             names.append(name)
         (work / "requirements.txt").write_text(REQUIREMENTS)
         out.mkdir(exist_ok=True)

@@ -69,3 +69,14 @@ def test_otter_run_gives_the_solution_full_marks_and_the_stubs_zero(assigned, ch
     assert score == total, f"{chapter}: the solution got {score} of {total}"
     score, _ = otter_score(assigned, chapter, dist / "student" / f"{chapter}.ipynb")
     assert score == 0, f"{chapter}: the stubs got {score}"
+
+
+def test_tests_url_names_each_chapters_folder_and_a_bad_one_is_refused(tmp_path, capsys):
+    url = "https://raw.githubusercontent.com/org/students/main/otter/{chapter}/tests/"
+    assert cli.main(["make-otter", str(tmp_path / "m"), "--book", str(ROOT), "--tests-url", url]) == 0
+    master = json.loads((tmp_path / "m" / "04_width_multiplier.ipynb").read_text())
+    config = "".join(master["cells"][0]["source"])
+    assert config.startswith("# ASSIGNMENT CONFIG") and "runs_on: \"colab\"" in config
+    assert '"url_prefix": "https://raw.githubusercontent.com/org/students/main/otter/04_width_multiplier/tests/"' in config
+    assert cli.main(["make-otter", str(tmp_path / "n"), "--book", str(ROOT), "--tests-url", "http://x/"]) == 2
+    assert "https address" in capsys.readouterr().err and not (tmp_path / "n").exists()
