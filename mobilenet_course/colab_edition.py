@@ -511,6 +511,43 @@ def _fold_solution(cell: dict) -> None:
     cell["metadata"]["cellView"] = "form"
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def _model_references(value) -> list[str]:
+    """The widget models a saved state refers to (``"IPY_MODEL_<id>"``, in lists and dicts too)."""
+    if isinstance(value, str):
+        return [value.removeprefix("IPY_MODEL_")] if value.startswith("IPY_MODEL_") else []
+    if isinstance(value, dict):
+        return [r for v in value.values() for r in _model_references(v)]
+    if isinstance(value, list):
+        return [r for v in value for r in _model_references(v)]
+    return []
+
+
+def keep_shown_widgets(notebook: dict) -> None:
+    """Keep, of the notebook's saved widget state, the models that an output shows and those they refer to.
+
+    Jupyter saves the state of every widget alive at the end of the run, shown or not: a solution cell's own widget
+    (``explorer = CostExplorer(alpha=0.7)``) would carry the answer into the student's notebook and page.
+    """
+    saved = notebook.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE)
+    if not saved:
+        return
+    state = saved.get("state", {})
+    todo = [o["data"][WIDGET_VIEW]["model_id"] for c in notebook["cells"] for o in c.get("outputs", [])
+            if WIDGET_VIEW in o.get("data", {})]
+    keep: set[str] = set()
+    while todo:
+        model = todo.pop()
+        if model in keep or model not in state:
+            continue
+        keep.add(model)
+        todo += _model_references(state[model].get("state", {}))
+    saved["state"] = {k: v for k, v in state.items() if k in keep}
+
+
 def convert_notebook(notebook: dict, docname: str, book: Book, *, solutions: bool = True) -> dict:
     """The Colab edition of one chapter notebook (a new notebook; ``notebook`` is not changed).
 
@@ -540,6 +577,7 @@ def convert_notebook(notebook: dict, docname: str, book: Book, *, solutions: boo
             if "remove-output" in tags:
                 cell["outputs"] = []
                 cell["execution_count"] = None
+    keep_shown_widgets(edition)  # the widgets of removed outputs, and a solution's own, go from the saved state
     edition["cells"].insert(0, nbformat.v4.new_markdown_cell(_note(docname, context.chapter, book),
                                                              id="colab-edition-note"))
     if context.cited:

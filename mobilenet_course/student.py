@@ -34,12 +34,14 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .colab_edition import keep_shown_widgets
 from .exercise_source import ExerciseSourceError, exercise_cells, split_exercises
 
 __all__ = ["student_notebook", "make_student", "StudentEditionError", "EDITION_FILES", "leaks"]
 
 # What an edition consists of in OUT: all that ``make_student(force=True)`` replaces there.
-EDITION_FILES = ("book", "colab", "_toc.yml", "_config.yml", "package.json", "package-lock.json", "README.md")
+EDITION_FILES = ("book", "colab", "_toc.yml", "_config.yml", "package.json", "package-lock.json", "README.md",
+                 ".gitignore")
 LEFT_OUT_PAGES = ("instructors",)  # the instructors' guide: how to grade, where the solutions are
 SOLUTION_BLOCK = re.compile(r"```\{solution\}.*?\n```\n?", re.S)
 GITHUB = re.compile(r"^https://github\.com/[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -55,12 +57,14 @@ def _source(cell: dict) -> str:
 
 
 def student_notebook(notebook: dict) -> dict:
-    """A chapter as a student gets it: each exercise its stub, no solution cell, no ``{solution}`` block."""
+    """A chapter as a student gets it: each exercise its stub, no solution cell, no ``{solution}`` block, and no
+    saved state of a widget that no remaining output shows (a solution's widget, set to the answer)."""
     student = split_exercises(notebook, solutions=False)
     for cell in student["cells"]:
         if cell["cell_type"] == "markdown" and "{solution}" in _source(cell):
             cell["source"] = SOLUTION_BLOCK.sub("", _source(cell)).rstrip("\n")
     student["cells"] = [c for c in student["cells"] if c["cell_type"] != "markdown" or _source(c).strip()]
+    keep_shown_widgets(student)
     return student
 
 
@@ -79,6 +83,8 @@ def leaks(folder: str | Path, *, source: str | Path | None = None) -> list[str]:
         found += [f"{name}: {marker!r}" for marker in LEAK_MARKERS if marker in text]
         if source is not None and str(Path(source).resolve()) in text:
             found.append(f"{name}: the path {Path(source).resolve()}")
+        if path.suffix in (".md", ".yml") and re.search(re.escape(SOURCE_URL) + r"(?!@)", text):
+            found.append(f"{name}: the address of the course's repository, which holds the solutions")
     return found
 
 
@@ -174,6 +180,9 @@ def _write_edition(root: Path, out: Path, repository: str, branch: str) -> list[
     config["execute"]["execute_notebooks"] = "off"  # the stored outputs; a stub has nothing to compute
     config["repository"] = {**config.get("repository", {}), "url": repository, "branch": branch}
     (out / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+    for page in (out / "book").rglob("*.md"):  # "git clone" the student repository, not the one with the solutions
+        page.write_text(re.sub(re.escape(SOURCE_URL) + r"(?!@)", repository, page.read_text()))
+    (out / ".gitignore").write_text("_build/\nnode_modules/\n.ipynb_checkpoints/\n__pycache__/\n")
     for name in ("package.json", "package-lock.json"):
         if (root / name).is_file():
             shutil.copy2(root / name, out / name)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mobilenet_course import cli, student
+from mobilenet_course import cli, colab_edition, student
 from mobilenet_course.exercise_source import exercise_cells
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +41,29 @@ def test_student_chapters_have_every_stub_and_no_solution(edition):
     assert student.leaks(edition, source=ROOT) == []
 
 
+def test_no_saved_widget_state_but_what_the_students_notebooks_show(edition):
+    # a solution's own widget (explorer = CostExplorer(alpha=0.7)) is saved by Jupyter with the answer in it
+    for folder in ("book", "colab"):
+        for name, notebook in load(edition, folder).items():
+            state = notebook.get("metadata", {}).get("widgets", {}).get(colab_edition.WIDGET_STATE, {}).get("state", {})
+            shown = {o["data"][colab_edition.WIDGET_VIEW]["model_id"] for c in notebook["cells"]
+                     for o in c.get("outputs", []) if colab_edition.WIDGET_VIEW in o.get("data", {})}
+            reachable, todo = set(), list(shown)
+            while todo:
+                model = todo.pop()
+                if model not in reachable and model in state:
+                    reachable.add(model)
+                    todo += colab_edition._model_references(state[model]["state"])
+            assert set(state) == reachable, f"{folder}/{name}: saved widgets no output shows"
+            answers = {"04_width_multiplier.ipynb": ("alpha", 0.7), "05_resolution_multiplier.ipynb": ("resolution", 104)}
+            if name in answers:
+                key, value = answers[name]
+                assert all(m["state"].get(key) != value for m in state.values()), f"{folder}/{name}: the answer"
+    book = json.loads((ROOT / "book" / "04_width_multiplier.ipynb").read_text())
+    saved = book["metadata"]["widgets"][colab_edition.WIDGET_STATE]["state"]
+    assert any(m["state"].get("alpha") == 0.7 for m in saved.values()), "the control: the book saves the solution's"
+
+
 def test_the_colab_edition_is_the_students_and_points_at_their_repository(edition):
     chapters = load(edition, "colab")
     assert len(chapters) == len(load(edition))
@@ -55,6 +78,9 @@ def test_config_names_the_students_repository_and_no_path_of_this_machine(editio
     assert f"url: {REPO}" in config and "branch: fall" in config and "student edition" in config
     assert "execute_notebooks: 'off'" in config or "execute_notebooks: off" in config
     assert "instructors" not in (edition / "_toc.yml").read_text()
+    for page in (edition / "book").rglob("*.md"):  # `git clone` the student repository (pip lines keep the package's)
+        assert "github.com/mobilenet-course/mobilenet-course " not in page.read_text().replace("&&", " "), page
+    assert f"git clone {REPO}" in (edition / "book" / "index.md").read_text()
     assert not (edition / "book" / "instructors.md").exists()
     for path in edition.rglob("*"):
         if path.is_file() and path.suffix in (".yml", ".md", ".ipynb", ".json", ".py"):
@@ -91,7 +117,8 @@ def test_every_launch_link_of_the_built_edition_opens_a_student_notebook(edition
     followed = 0
     for page in html_files:
         html = page.read_text()
-        assert "/mobilenet-course/mobilenet-course/" not in html, f"{page.name} links to the instructor's repository"
+        assert not re.search(r"github\.com/mobilenet-course/mobilenet-course(?!@)", html), \
+            f"{page.name} links to the instructor's repository"
         for link in re.findall(r'href="([^"]+\.ipynb)"', html):
             if link.startswith("https://colab.research.google.com/github/"):
                 prefix = "https://colab.research.google.com/github/example-class/mobilenet-students/blob/fall/"
