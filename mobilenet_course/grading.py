@@ -3,12 +3,14 @@
 ``mobilenet-course grade SUBMISSION.ipynb... --out grades.csv [--timeout SECONDS]`` does, for each submission:
 
 1. read it (a file that is not a notebook gets a row with the error and no points);
-2. run it top to bottom in a fresh kernel in the submission's folder, each cell stopped after ``--timeout`` seconds
-   (interrupted, noted, and the run goes on with the next cell), errors in cells noted;
-3. in that kernel, evaluate each exercise's answer as the exercise's check call writes it (``layer_cost()``,
+2. run it top to bottom in a fresh kernel, in an empty temporary folder of its own, each cell stopped after
+   ``--timeout`` seconds (interrupted, noted, and the run goes on with the next cell), errors in cells noted;
+3. in that kernel, for each exercise in turn (each under the same time limit, so a function that never returns
+   costs that exercise only), evaluate the answer as the exercise's check call writes it (``layer_cost()``,
    ``explorer``: the objects the student's code defined, never printed text) and check it with the checks of a
    *fresh copy* of this package, imported under another name from the installed files, so that nothing the
-   notebook did to ``mobilenet_course`` (replacing ``mc.exercises.check``, say) reaches the grading.
+   notebook did to ``mobilenet_course`` (replacing ``mc.exercises.check``, patching ``mc.costs`` or
+   ``mobilenet_course.grading``) reaches the grading.
 
 Each exercise earns 1 point when its check says correct, else 0: a placeholder, a wrong answer, an exception raised
 by the student's code, or no check call for the exercise at all. A notebook that prints "Correct!" earns nothing
@@ -20,8 +22,11 @@ It writes the CSV (one row per submission, named by its file stem: a column per 
 exercise's points and the check's feedback, and what went wrong while running. A widget exercise is graded on the
 widget as the notebook leaves it when run from the top: the feedback tells students to set their answer in code.
 
-What this cannot stop: a submission runs arbitrary code, in a kernel with the grader's rights. Grade in a container
-or a throw-away account, as with any autograder (otter-grader's Gradescope autograder runs in one).
+What this cannot stop: the checks run in the student's kernel, as otter-grader's hidden tests do, so a notebook that
+rewrites Python itself there (``builtins.print``, ``math.isclose``, torch) can fake a verdict; the feedback file
+shows every verdict and its reason, and the notebook is there to read when one looks too good. And a submission
+runs arbitrary code with the grader's rights: grade in a container or a throw-away account, as with any autograder
+(otter-grader's Gradescope autograder runs in one).
 
 Book: "For instructors".
 """
@@ -32,6 +37,7 @@ import ast
 import csv
 import json
 import secrets
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -92,11 +98,15 @@ def answers(notebook: dict) -> dict[str, str]:
 
 
 FRESH_LOADER = """
-def _mc_fresh_exercises(package):
-    # A fresh copy of mobilenet_course, imported from its files under another name: what a notebook did to the
-    # imported package (mc.exercises.check replaced, mc.costs patched) does not reach it. The widgets module is
-    # the imported one, since the widgets a student moved are instances of its classes.
+def _mc_fresh_exercises():
+    # A fresh copy of mobilenet_course, imported from its files (found by the import system, not through the imported
+    # package) under another name: what a notebook did to the imported package (mc.exercises.check replaced,
+    # mc.costs or mobilenet_course.grading patched) does not reach it. The widgets module is the imported one,
+    # since the widgets a student moved are instances of its classes.
     import importlib, importlib.util, secrets, sys
+    # asked of the import system's finders themselves, which do not look at the imported package
+    found = (f.find_spec("mobilenet_course", None) for f in sys.meta_path if hasattr(f, "find_spec"))
+    package = next(s for s in found if s is not None).submodule_search_locations[0]
     name = "_mc_grading_" + secrets.token_hex(6)
     spec = importlib.util.spec_from_file_location(name, package + "/__init__.py",
                                                   submodule_search_locations=[package])
@@ -107,40 +117,58 @@ def _mc_fresh_exercises(package):
     spec.loader.exec_module(module)
     return importlib.import_module(name + ".exercises")
 """
-PACKAGE = str(Path(__file__).resolve().parent)
 
 
 def fresh_check(exercise_id: str, answer: object):
-    """The check of exercise ``exercise_id`` on ``answer``, from a fresh copy of the package's checks: what the
-    otter-grader hidden tests (``make-otter``) call, as ``grade`` does in the kernel."""
+    """The check of exercise ``exercise_id`` on ``answer``, from a fresh copy of the package's checks (as ``grade``
+    runs them in the kernel; the otter hidden tests of ``make-otter`` hold the same loader)."""
     namespace: dict[str, object] = {}
     exec(FRESH_LOADER, namespace)
-    return namespace["_mc_fresh_exercises"](PACKAGE).check(exercise_id, answer)
+    return namespace["_mc_fresh_exercises"]().check(exercise_id, answer)
 
 
-def _grading_code(expressions: dict[str, str], nonce: str) -> str:
-    """What runs in the student's kernel after the notebook: a fresh copy of the package checks each answer."""
+def _grading_code(exercise_id: str, expression: str, nonce: str) -> str:
+    """What runs in the student's kernel after the notebook, once per exercise: a fresh copy of the checks judges
+    the answer, the object the exercise's check call passes. One request per exercise, so that a student's function
+    that never returns costs that exercise only."""
     return FRESH_LOADER + f"""
 def _mc_grade():
     import json
-    exercises = _mc_fresh_exercises({PACKAGE!r})
-    results = {{}}
-    for exercise_id, expression in {expressions!r}.items():
-        try:
-            feedback = exercises.check(exercise_id, eval(expression, get_ipython().user_ns))
-            results[exercise_id] = [bool(feedback.correct), str(feedback)]
-        except BaseException as error:
-            results[exercise_id] = [False, "the check could not run: " + type(error).__name__ + ": " + str(error)]
-    print({nonce!r} + json.dumps(results))
+    try:
+        feedback = _mc_fresh_exercises().check({exercise_id!r}, eval({expression!r}, get_ipython().user_ns))
+        result = [bool(feedback.correct), str(feedback)]
+    except BaseException as error:
+        result = [False, "your code raised " + type(error).__name__ + ": " + str(error)]
+    print({nonce!r} + json.dumps(result))
 _mc_grade()
 """
+
+
+def _grade_one(client, exercise_id: str, expression: str, nonce: str, timeout: float) -> str:
+    """Judge one exercise in the kernel; its result line (``nonce`` then JSON), or what went wrong."""
+    from nbclient.util import run_sync
+
+    printed: list[str] = []
+
+    def collect(message):
+        if message["header"]["msg_type"] == "stream":
+            printed.append(message["content"]["text"])
+
+    try:
+        run_sync(client.kc.execute_interactive)(_grading_code(exercise_id, expression, nonce), output_hook=collect,
+                                                timeout=timeout)
+    except TimeoutError:
+        run_sync(client.km.interrupt_kernel)()
+        return f"your answer's code ran past the {timeout:g} s limit and was stopped"
+    line = next((line for line in "".join(printed).splitlines() if line.startswith(nonce)), None)
+    return line or ("the check printed no result: the notebook replaced the output streams, or the kernel "
+                    "stopped")
 
 
 def grade_notebook(path: str | Path, *, timeout: float = 600) -> Submission:
     """Run the notebook at ``path`` in a fresh kernel and grade its exercises (see the module's description)."""
     import nbformat
     from nbclient import NotebookClient
-    from nbclient.util import run_sync
 
     path = Path(path)
     submission = Submission(path.stem)
@@ -159,45 +187,37 @@ def grade_notebook(path: str | Path, *, timeout: float = 600) -> Submission:
         submission.errors.append("no exercise check call (mc.exercises.check(\"X.Y\", answer)) in the notebook")
         return submission
 
-    timed_out: list[int] = []
-
     def executed(cell, cell_index, execute_reply):
         content = execute_reply.get("content", {}) if execute_reply else {}
         if content.get("ename") == TIMEOUT_NAME:
-            timed_out.append(cell_index)
             submission.errors.append(f"cell {cell_index} was stopped after {timeout:g} s")
         elif content.get("status") == "error":
             submission.errors.append(f"cell {cell_index} raised {content.get('ename')}: {content.get('evalue')}")
 
-    client = NotebookClient(
-        notebook, timeout=timeout, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
-        error_on_timeout={"ename": TIMEOUT_NAME, "evalue": f"stopped after {timeout:g} s", "traceback": []},
-        resources={"metadata": {"path": str(path.resolve().parent)}}, on_cell_executed=executed)
     nonce = secrets.token_hex(8)
-    outputs: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="mc-grade-") as folder:  # its own folder: no classmate's file in reach
+        client = NotebookClient(
+            notebook, timeout=timeout, kernel_name="python3", allow_errors=True, interrupt_on_timeout=True,
+            error_on_timeout={"ename": TIMEOUT_NAME, "evalue": f"stopped after {timeout:g} s", "traceback": []},
+            resources={"metadata": {"path": folder}}, on_cell_executed=executed)
+        _run_and_grade(client, notebook, expressions, submission, nonce, timeout)
+    return submission
 
-    def collect(message):
-        if message["header"]["msg_type"] == "stream":
-            outputs.append(message["content"]["text"])
 
+def _run_and_grade(client, notebook, expressions: dict[str, str], submission: Submission, nonce: str,
+                   timeout: float) -> None:
     try:
         with client.setup_kernel():
             for index, cell in enumerate(notebook.cells):
                 client.execute_cell(cell, index)
-            run_sync(client.kc.execute_interactive)(_grading_code(expressions, nonce), output_hook=collect,
-                                                    timeout=max(timeout, 60))
-    except Exception as error:  # the kernel died, or the grading itself timed out: the run's other notes stay
+            for exercise_id, expression in expressions.items():
+                submission.points[exercise_id] = 0
+                submission.feedback[exercise_id] = _grade_one(client, exercise_id, expression, nonce, timeout)
+                if submission.feedback[exercise_id].startswith(nonce):
+                    correct, text = json.loads(submission.feedback[exercise_id][len(nonce):])
+                    submission.points[exercise_id], submission.feedback[exercise_id] = int(correct), text
+    except Exception as error:  # the kernel died: the run's other notes stay
         submission.errors.append(f"the notebook could not be run to the end ({type(error).__name__}: {error})")
-    results = next((json.loads(line[len(nonce):]) for line in "".join(outputs).splitlines()
-                    if line.startswith(nonce)), None)
-    if results is None:
-        submission.errors.append("the grading step printed no result (the notebook replaced the output streams, "
-                                 "or its kernel stopped)")
-        return submission
-    for exercise_id, (correct, text) in results.items():
-        submission.points[exercise_id] = int(correct)
-        submission.feedback[exercise_id] = text
-    return submission
 
 
 def grade(submissions: list[str | Path], out: str | Path, *, timeout: float = 600) -> list[dict[str, object]]:

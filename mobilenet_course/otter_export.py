@@ -3,15 +3,17 @@
 ``mobilenet-course make-otter OUT`` writes ``OUT/NN_chapter.ipynb`` for every chapter with auto-checked exercises,
 an otter-assign master notebook (otter-grader's "v1" format) holding:
 
-- the assignment configuration (``runs_on: colab``, so the tests travel inside the student notebook; ``generate``,
+- the assignment configuration (``runs_on: colab``, with the tests in files: ``--tests-url`` lets the student
+  notebook download them in Colab; ``generate``,
   so ``otter assign`` also writes the Gradescope autograder zip; ``requirements.txt`` with the course package);
 - the chapter's setup cells (installing the course package and otter-grader in Colab, the imports) and its
   "Exercises" section, written in the plain Markdown Colab shows (:mod:`mobilenet_course.colab_edition`);
 - each auto-checked exercise as a question (``q4_1``, one point): its text, its one marked solution cell
   (:mod:`mobilenet_course.exercise_source`; its markers are otter's own, so ``otter assign`` makes the same stub as
   the course's student edition), a public test (the check's feedback, worth nothing) and a hidden test worth the
-  point, which checks the answer with a fresh copy of the course's checks (:func:`mobilenet_course.grading.fresh_check`)
-  so that nothing a submission does to the imported package changes its grade. Discussion exercises stay as text,
+  point, which checks the answer with a fresh copy of the course's checks (the loader of
+  :mod:`mobilenet_course.grading`, written into the test) so that nothing a submission does to the imported package
+  changes its grade. Discussion exercises stay as text,
   without their model answers (otter copies Markdown to the student notebook as it is).
 
 Then ``otter assign OUT/04_width_multiplier.ipynb DIST`` writes ``DIST/student`` (the stubs, no hidden tests) and
@@ -30,6 +32,7 @@ from pathlib import Path
 
 from .exercise_source import exercise_cells
 from .exercises import EXERCISES
+from .grading import FRESH_LOADER
 
 __all__ = ["master_notebook", "make_otter", "exercise_section"]
 
@@ -79,13 +82,16 @@ def _code(text: str, outputs: list | None = None) -> dict:
 
 
 def _test(exercise_id: str, answer: str, hidden: bool) -> dict:
+    """A test cell: the public one runs the course's check; the hidden one holds the fresh loader of
+    :mod:`mobilenet_course.grading` itself, so that nothing the notebook patched is imported. A failure shows the
+    check's feedback."""
     config = f'""" # BEGIN TEST CONFIG\nhidden: {str(hidden).lower()}\npoints: {int(hidden)}\n""" # END TEST CONFIG\n'
     if hidden:
-        body = (f"from mobilenet_course.grading import fresh_check\n"
-                f"assert fresh_check({exercise_id!r}, {answer}).correct")
+        body = (f"_mc = {{}}\nexec({FRESH_LOADER!r}, _mc)\n"
+                f"_feedback = _mc['_mc_fresh_exercises']().check({exercise_id!r}, {answer})\n")
     else:
-        body = f"assert mc.exercises.check({exercise_id!r}, {answer}).correct"
-    return _code(config + body)
+        body = f"_feedback = mc.exercises.check({exercise_id!r}, {answer})\n"
+    return _code(config + body + "assert _feedback.correct, str(_feedback)")
 
 
 def master_notebook(notebook: dict, docname: str, book, *, tests_url: str | None = None) -> dict:

@@ -39,18 +39,21 @@ def graded(tmp_path_factory):
     stubs = nbformat.from_dict(student_notebook(solved))
     cheat = nbformat.from_dict(student_notebook(solved))
     cheat.cells.append(nbformat.v4.new_code_cell(
-        "import mobilenet_course.exercises\n"
+        "import mobilenet_course.exercises, mobilenet_course.grading\n"
         "mobilenet_course.exercises.check = lambda *args: print('Correct!')\n"
+        "mobilenet_course.grading.fresh_check = lambda *args: True\n"
         "mc.exercises.EXERCISES.clear()\n"
         "for exercise_id in ['1.1', '1.2', '1.3', '4.1', '4.2', '4.3']:\n"
         "    print(f'Exercise {exercise_id}: Correct!')"))
     loop = nbformat.from_dict(json.loads(json.dumps(solved)))
     loop.cells.insert(4, nbformat.v4.new_code_cell("while True:\n    pass"))
-    for name, notebook in [("alice", solved), ("bob", loop), ("carol", stubs), ("dave", cheat)]:
+    hang = nbformat.from_dict(json.loads(json.dumps(solved)))  # 1.2's function never returns
+    hang.cells.append(nbformat.v4.new_code_cell("def conv_cost(d_k, m, n, d_f):\n    while True:\n        pass"))
+    for name, notebook in [("alice", solved), ("bob", loop), ("carol", stubs), ("dave", cheat), ("frank", hang)]:
         nbformat.write(notebook, folder / f"{name}.ipynb")
     (folder / "erin.ipynb").write_text('{"name": "not a notebook", "cells": 3}')
     out = folder / "grades.csv"
-    paths = [str(folder / f"{n}.ipynb") for n in ("alice", "bob", "carol", "dave", "erin")]
+    paths = [str(folder / f"{n}.ipynb") for n in ("alice", "bob", "carol", "dave", "erin", "frank")]
     assert cli.main(["grade", *paths, "--out", str(out), "--timeout", "10"]) == 0
     with out.open() as handle:
         return {row["submission"]: row for row in csv.DictReader(handle)}, folder
@@ -86,6 +89,13 @@ def test_a_cell_that_never_ends_is_stopped_noted_and_the_batch_goes_on(graded):
     assert "was stopped after 10 s" in rows["bob"]["error"], rows["bob"]
     assert rows["bob"]["total"] == "6", "the cells after the stopped one still ran"
     assert rows["carol"] and rows["dave"], "the submissions after it were graded"
+
+
+@pytest.mark.slow
+def test_a_function_that_never_returns_costs_its_exercise_only(graded):
+    rows, folder = graded
+    assert rows["frank"]["1.2"] == "0" and rows["frank"]["total"] == "5", rows["frank"]
+    assert "ran past the 10 s limit" in (folder / "frank.feedback.txt").read_text()
 
 
 @pytest.mark.slow

@@ -42,15 +42,15 @@ def test_otter_assign_accepts_every_master_and_makes_the_courses_stubs(assigned)
         for exercise in exercise_cells(book):
             assert exercise.stub in sources, f"{dist.name}: the stub of {exercise.id} differs from the course's"
         text = json.dumps(student)
-        assert "BEGIN SOLUTION" not in text and "fresh_check" not in text, dist.name
+        assert "BEGIN SOLUTION" not in text and "_mc_fresh_exercises" not in text, dist.name
         assert list((dist / "autograder").glob("*-autograder_*.zip")), f"{dist.name}: no autograder zip"
         hidden = (dist / "autograder" / "tests").glob("q*.py")
-        assert all("fresh_check" in path.read_text() for path in hidden), dist.name
+        assert all("_mc_fresh_exercises" in path.read_text() for path in hidden), dist.name
 
 
 def otter_score(assigned, chapter, notebook):
     dist = assigned / "dist" / chapter
-    out = assigned / "runs" / f"{chapter}-{notebook.parent.name}"
+    out = assigned / "runs" / f"{chapter}-{notebook.parent.name}-{notebook.stem}"
     out.mkdir(parents=True)
     zip_file = next((dist / "autograder").glob("*-autograder_*.zip"))
     result = subprocess.run([str(OTTER), "run", "-a", str(zip_file), "-o", str(out), str(notebook)],
@@ -59,6 +59,24 @@ def otter_score(assigned, chapter, notebook):
     tests = json.loads((out / "results.json").read_text())["tests"]
     scored = [t for t in tests if "max_score" in t]  # "Public Tests" is a summary without points
     return sum(t["score"] for t in scored), sum(t["max_score"] for t in scored)
+
+
+def test_otter_hidden_tests_ignore_a_replaced_check(assigned):
+    # stubs, and a cell that makes every check of the imported package (and its grading module) say yes
+    import nbformat
+
+    chapter = RUN[0]
+    notebook = nbformat.read(assigned / "dist" / chapter / "student" / f"{chapter}.ipynb", as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(
+        "import mobilenet_course.exercises, mobilenet_course.grading\n"
+        "yes = mobilenet_course.exercises.Feedback(True, 'yes')\n"
+        "mobilenet_course.exercises.check = lambda *args: yes\n"
+        "mobilenet_course.grading.fresh_check = lambda *args: yes"))
+    cheat = assigned / "cheat" / f"{chapter}.ipynb"
+    cheat.parent.mkdir()
+    nbformat.write(notebook, cheat)
+    score, total = otter_score(assigned, chapter, cheat)
+    assert total > 0 and score == 0, f"the cheat got {score} of {total}"
 
 
 @pytest.mark.parametrize("chapter", RUN)
