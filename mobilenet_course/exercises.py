@@ -90,8 +90,9 @@ class Exercise:
 
 EXERCISES: dict[str, Exercise] = {}
 KINDS = ("compute", "code", "widget")
-PLACEHOLDER = wrong("the answer still holds the placeholder `...`.",
-                    "replace each `...` in the exercise's cell with your code and run the cell again")
+PLACEHOLDER = wrong("the answer still holds the placeholder `...` (or is None: a function without `return`).",
+                    "replace each `...` in the exercise's cell with your code, return the answer, and run the cell "
+                    "again")
 
 
 def exercise(id: str, kind: str):
@@ -263,6 +264,9 @@ def _check_2_2(answer: Any) -> Feedback:
             raise AnswerFormError("SeparableBlock(m, n, stride) should build an nn.Module")
         if any(value is Ellipsis for name, value in vars(block).items() if not name.startswith("_")):
             raise _Placeholder
+        if any(isinstance(c, nn.Conv2d) and c.bias is not None for c in block.modules()):
+            return wrong("a convolution of the block has a bias.", "bias=False: batch norm follows each convolution "
+                         "in MobileNet, so a bias would be redundant")
         out = block(torch.zeros(1, m, d_f, d_f))
         d_g = costs.output_size(d_f, 3, stride)
         if tuple(out.shape) != (1, n, d_g, d_g):
@@ -359,7 +363,8 @@ def _check_4_1(answer: Any) -> Feedback:
     wider = round(alpha + 0.01, 2)
     if wider <= 1.0 and _grid_cost(wider, 224) <= _grid_cost(1.0, 224) / 2:
         return wrong(f"alpha = {alpha:g} costs {ratio:.3f} of the baseline: within budget, but a wider model also "
-                     "fits.", "the cost falls about as alpha squared, so half the cost is near alpha = 0.7, not 0.5")
+                     "fits.", "the cost falls about as alpha squared, not as alpha: move the slider right while the ratio stays "
+                     "at most 0.5")
     return right(f"alpha = {alpha:g} costs {ratio:.3f} of the baseline; at {wider:.2f} it would be over half."
                  + _keep_for_grading(f"explorer.alpha = {alpha:g}"))
 
@@ -409,17 +414,19 @@ def _check_5_1(answer: Any) -> Feedback:
     if alpha < 1.0:
         return wrong(f"alpha = {alpha:g} at {resolution} px fits the budget ({ratio:.3f}), but has fewer parameters "
                      "than necessary.", "parameters depend on alpha only: which knob costs no parameters?")
-    if resolution < 320 and _grid_cost(1.0, resolution + 1) <= _grid_cost(1.0, 224) / 4:
-        return wrong(f"1.0-MobileNet-{resolution} fits ({ratio:.3f}) with all the parameters, but a larger input "
-                     "fits too.", "raise the resolution pixel by pixel until the ratio passes 0.25")
+    largest = max(r for r in range(32, 321) if _grid_cost(1.0, r) <= _grid_cost(1.0, 224) / 4)
     return right(f"1.0-MobileNet-{resolution} costs {ratio:.3f} of the baseline and keeps all the parameters; "
-                 "the resolution multiplier cuts cost without touching parameters."
+                 "the resolution multiplier cuts cost without touching parameters"
+                 + (f" (any input up to {largest} px does)." if resolution < largest else ".")
                  + _keep_for_grading(f"explorer.alpha, explorer.resolution = {alpha:g}, {resolution}"))
 
 
 @exercise("5.2", "compute")
 def _check_5_2(answer: Any) -> Feedback:
     _no_placeholder(answer)
+    if not isinstance(answer, (str, set, frozenset, list, tuple)):
+        raise AnswerFormError(f"the answer should be a set of kinds such as {{'depthwise'}}, got "
+                              f"{type(answer).__name__}")
     kinds = {answer} if isinstance(answer, str) else set(answer)
     unknown = kinds - set(costs.KINDS)
     if unknown:
@@ -492,7 +499,10 @@ def _check_6_3(answer: Any) -> Feedback:
     if not isinstance(answer, str):
         raise AnswerFormError(f"the answer should be a model's name such as '0.5-MobileNet-128', got "
                               f"{type(answer).__name__}")
-    alpha, resolution, _ = parse_name(answer)
+    try:
+        alpha, resolution, _ = parse_name(answer)
+    except ValueError as error:
+        raise AnswerFormError(f"{answer!r} is not a model name ({error})") from None
     models = {(m.alpha, m.resolution): m for m in family.grid()}
     if (alpha, resolution) not in models:
         return wrong(f"{answer} is not one of the paper's 16 models.", "pick from mc.family.grid()")
@@ -546,8 +556,8 @@ def _check_7_2(answer: Any) -> Feedback:
     wider = [a / 100 for a in range(int(alpha * 100) + 5, 101, 5)
              if _fashion_cost(a / 100, resolution) <= budget]
     if wider:
-        return wrong(f"{alpha:g}-MobileNet-{resolution} fits ({cost / 1e6:.1f} million), but alpha = {wider[-1]:g} "
-                     f"fits too at {resolution} px.", "the widest alpha within the budget at that resolution")
+        return wrong(f"{alpha:g}-MobileNet-{resolution} fits ({cost / 1e6:.1f} million), but a wider model fits too "
+                     f"at {resolution} px.", "the widest alpha within the budget at that resolution")
     if resolution != 28:
         return wrong(f"{alpha:g}-MobileNet-{resolution} is the widest at {resolution} px, but {resolution} px "
                      "resizes Fashion-MNIST's 28 px images.", "keep the images' own resolution, 28 px")
