@@ -46,6 +46,7 @@ LEFT_OUT_PAGES = ("instructors",)  # the instructors' guide: how to grade, where
 SOLUTION_BLOCK = re.compile(r"```\{solution\}.*?\n```\n?", re.S)
 GITHUB = re.compile(r"^https://github\.com/[A-Za-z0-9][\w.-]*/[\w.-]+$")
 SOURCE_URL = "https://github.com/mobilenet-course/mobilenet-course"
+PACKAGE_PIP = f"git+{SOURCE_URL}@v0.1.0"  # the course package, as the notebooks' install cell installs it
 
 
 class StudentEditionError(ValueError):
@@ -210,7 +211,8 @@ def _readme(title: str, repository: str, branch: str) -> str:
             "The exercises of each chapter are stubs: replace each `...` with your answer and run the cell; "
             "`mc.exercises.check` tells you whether it is right, and if not, what is wrong and a hint.\n\n"
             f"- In Google Colab: open a chapter from `colab/`, for example {colab}/colab/01_standard_convolution.ipynb\n"
-            "- In Jupyter: the notebooks in `book/` (`pip install \"mobilenet-course[widgets]\"` first).\n"
-            "- The site: `pip install \"mobilenet-course[book]\" && npm ci && jupyter-book build .`\n\n"
+            f"- In Jupyter: the notebooks in `book/` (`pip install \"mobilenet-course[widgets] @ {PACKAGE_PIP}\"` "
+            "first, as each notebook's first cell does in Colab).\n"
+            f"- The site: `pip install \"mobilenet-course[book] @ {PACKAGE_PIP}\" && npm ci && jupyter-book build .`\n\n"
             "Before you hand a notebook in, run it from the top in a fresh kernel (Restart and run all): it is "
             "graded that way.\n")
