@@ -39,7 +39,8 @@ import ast
 import re
 from dataclasses import dataclass
 
-__all__ = ["ExerciseCell", "ExerciseSourceError", "stub", "is_exercise_cell", "exercise_cells"]
+__all__ = ["ExerciseCell", "ExerciseSourceError", "stub", "solution", "is_exercise_cell", "exercise_cells", "check_call",
+           "split_exercises"]
 
 BEGIN_SOLUTION = re.compile(r"^(\s*)# BEGIN SOLUTION( NO PROMPT)?\s*$")
 END_SOLUTION = "# END SOLUTION"
@@ -112,6 +113,15 @@ def _source(cell: dict) -> str:
     return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
 
 
+def check_call(node: ast.AST) -> tuple[str, ast.expr] | None:
+    """The id and the answer of a ``mc.exercises.check("X.Y", answer)`` call; None for any other node."""
+    if (isinstance(node, ast.Call) and ast.unparse(node.func).endswith("exercises.check") and len(node.args) == 2
+            and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+            and re.fullmatch(r"\d+\.\d+", node.args[0].value)):
+        return node.args[0].value, node.args[1]
+    return None
+
+
 def _check_call(source: str, index: int) -> tuple[str, str]:
     """The id and the answer expression of the ``mc.exercises.check(ID, ANSWER)`` call that ends a cell."""
     where = f"cell {index}"
@@ -120,13 +130,11 @@ def _check_call(source: str, index: int) -> tuple[str, str]:
     except SyntaxError as error:
         raise ExerciseSourceError(f"{where} is not valid Python: {error}") from error
     last = tree.body[-1] if tree.body else None
-    call = last.value if isinstance(last, ast.Expr) else None
-    if not (isinstance(call, ast.Call) and ast.unparse(call.func).endswith("exercises.check")
-            and len(call.args) == 2 and isinstance(call.args[0], ast.Constant)
-            and isinstance(call.args[0].value, str) and re.fullmatch(r"\d+\.\d+", call.args[0].value)):
+    found = check_call(last.value) if isinstance(last, ast.Expr) else None
+    if found is None:
         raise ExerciseSourceError(f"{where} has solution markers but does not end with mc.exercises.check(\"X.Y\", "
                                   "answer): the check call names the exercise")
-    return call.args[0].value, ast.get_source_segment(source, call.args[1])
+    return found[0], ast.get_source_segment(source, found[1])
 
 
 def exercise_cells(notebook: dict) -> list[ExerciseCell]:

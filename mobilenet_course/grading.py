@@ -41,6 +41,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .exercise_source import check_call
 from .exercises import EXERCISES
 from .files import atomic_write, check_output
 
@@ -90,10 +91,9 @@ def answers(notebook: dict) -> dict[str, str]:
         except SyntaxError:
             continue
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and ast.unparse(node.func).endswith("exercises.check")
-                    and len(node.args) == 2 and isinstance(node.args[0], ast.Constant)
-                    and node.args[0].value in EXERCISES):
-                found[node.args[0].value] = ast.unparse(node.args[1])
+            call = check_call(node)
+            if call is not None and call[0] in EXERCISES:
+                found[call[0]] = ast.unparse(call[1])
     return found
 
 
