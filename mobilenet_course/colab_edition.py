@@ -43,7 +43,6 @@ Book: "For instructors" (the editions of the book).
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import re
 import sys
@@ -301,6 +300,14 @@ def _exercise_labels(notebook: dict, context: Context) -> dict[str, str]:
     return labels
 
 
+def chapter_context(notebook: dict, docname: str, book: Book, *, solutions: bool = True) -> Context:
+    """What converting one chapter's Markdown needs: its number, its glued values and its exercises' labels."""
+    context = Context(docname=docname, chapter=book.chapters.get(docname), glue=_glue_values(notebook),
+                      solutions=solutions)
+    context.exercise_labels = _exercise_labels(notebook, context)
+    return context
+
+
 def _exercise_number(label: str, context: Context) -> str:
     if label.strip() not in context.exercise_labels:
         raise context.error(f"{label!r} is not the label of an exercise of this chapter; the labels are "
@@ -556,13 +563,11 @@ def convert_notebook(notebook: dict, docname: str, book: Book, *, solutions: boo
     """
     import nbformat
 
-    context = Context(docname=docname, chapter=book.chapters.get(docname), glue=_glue_values(notebook),
-                      solutions=solutions)
+    context = chapter_context(notebook, docname, book, solutions=solutions)
     try:
         edition = split_exercises(notebook, solutions=solutions)
     except ExerciseSourceError as error:
         raise ColabEditionError(f"{docname}.ipynb: {error}") from None
-    context.exercise_labels = _exercise_labels(edition, context)
     for index, cell in enumerate(edition["cells"]):
         context.cell = index
         tags = cell.get("metadata", {}).get("tags", [])

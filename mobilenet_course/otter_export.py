@@ -6,7 +6,8 @@ an otter-assign master notebook (otter-grader's "v1" format) holding:
 - the assignment configuration (``runs_on: colab``, with the tests in files: ``--tests-url`` lets the student
   notebook download them in Colab; ``generate``,
   so ``otter assign`` also writes the Gradescope autograder zip; ``requirements.txt`` with the course package);
-- the chapter's setup cells (installing the course package and otter-grader in Colab, the imports) and its
+- the chapter's setup cells (installing the course package in Colab, the imports; ``otter assign`` adds its own
+  cell that installs otter-grader) and its
   "Exercises" section, written in the plain Markdown Colab shows (:mod:`mobilenet_course.colab_edition`);
 - each auto-checked exercise as a question (``q4_1``, one point): its text, its one marked solution cell
   (:mod:`mobilenet_course.exercise_source`; its markers are otter's own, so ``otter assign`` makes the same stub as
@@ -36,11 +37,6 @@ from .grading import FRESH_LOADER
 
 __all__ = ["master_notebook", "make_otter", "exercise_section"]
 
-INSTALL = '''# Google Colab only: install otter-grader, which runs the questions' tests (this cell does nothing elsewhere).
-import sys
-
-if "google.colab" in sys.modules:
-    %pip install -q otter-grader'''
 REQUIREMENTS = "mobilenet-course[widgets] @ git+https://github.com/mobilenet-course/mobilenet-course@v0.1.0\n"
 
 
@@ -103,9 +99,8 @@ def master_notebook(notebook: dict, docname: str, book, *, tests_url: str | None
     """
     import nbformat
 
-    from .colab_edition import Context, _exercise_labels, _glue_values, convert_markdown
+    from .colab_edition import chapter_context, convert_markdown
 
-    chapter = book.chapters[docname]
     setup, section = exercise_section(notebook)
     exercises = {e.index: e for e in exercise_cells(notebook)}
     outside = [e.id for i, e in exercises.items() if i not in section]
@@ -114,8 +109,7 @@ def master_notebook(notebook: dict, docname: str, book, *, tests_url: str | None
                          "\"## Exercises\" section (a Markdown cell that begins with that heading), which the "
                          "master notebook is made of")
     # otter assign copies Markdown outside the questions' solution blocks to the students: no discussion solutions
-    context = Context(docname=docname, chapter=chapter, glue=_glue_values(notebook), solutions=False)
-    context.exercise_labels = _exercise_labels(notebook, context)
+    context = chapter_context(notebook, docname, book, solutions=False)
     config = {"name": Path(docname).name, "runs_on": "colab", "requirements": "requirements.txt",
               "generate": True, "export_cell": False, "check_all_cell": False, "init_cell": True,
               "tests": {"files": True}}
@@ -125,8 +119,7 @@ def master_notebook(notebook: dict, docname: str, book, *, tests_url: str | None
              nbformat.v4.new_markdown_cell(f"# {book.titles.get(docname, docname)}: exercises\n\n"
                                            "Answer each question in its cell, run it, then run the test cell "
                                            "below it. Before you hand the notebook in, run it from the top in a "
-                                           "fresh kernel."),
-             _code(INSTALL)]
+                                           "fresh kernel.")]
     cells += [_code(_source(notebook["cells"][i])) for i in setup]
     pending: list[tuple[bool, dict]] = []  # cells since the last question; True for an exercise's text
     for index in section:

@@ -26,7 +26,6 @@ Book: "For instructors".
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import re
