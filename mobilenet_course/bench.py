@@ -17,7 +17,7 @@ import torch
 from . import checks
 
 __all__ = ["Timing", "time_call", "time_interleaved", "time_module", "inference", "machine", "benchmark",
-           "write_results", "read_results", "bundled_results", "matmul_peak"]
+           "benchmark_file", "check_batch", "int8_dot_product", "write_results", "read_results", "bundled_results", "matmul_peak"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class Timing:
     p10_ms: float
     p90_ms: float
     runs: int
+    p99_ms: float | None = None  # the tail that deployment suites report besides p90
 
     def __str__(self) -> str:
         return f"{self.median_ms:.3f} ms (p10 {self.p10_ms:.3f}, p90 {self.p90_ms:.3f}, {self.runs} runs)"
@@ -91,8 +92,8 @@ def time_interleaved(fns: dict[str, Callable[[], object]], *, warmup: int = 5, r
 def _summarise(times: list[float]) -> Timing:
     # "inclusive": deciles between the fastest and slowest run. The default ("exclusive") extrapolates beyond them
     # for a few runs: a p10 below 0 ms from three runs whose spread was large.
-    deciles = statistics.quantiles(times, n=10, method="inclusive") if len(times) > 1 else [times[0]] * 9
-    return Timing(statistics.median(times), deciles[0], deciles[-1], len(times))
+    centiles = statistics.quantiles(times, n=100, method="inclusive") if len(times) > 1 else [times[0]] * 99
+    return Timing(statistics.median(times), centiles[9], centiles[89], len(times), centiles[98])
 
 
 def inference(module: torch.nn.Module, x: torch.Tensor) -> Callable[[], object]:
@@ -176,6 +177,10 @@ def benchmark(model: torch.nn.Module, *, path: str = "eager", batch: int = 1, th
               warmup: int = 10, runs: int = 30, min_time_s: float = 1.0) -> dict[str, object]:
     """Median latency of ``model`` through inference ``path`` on the CPU, as a result row (a dict for JSON or CSV).
 
+    The row holds the median, p10, p90 and p99 of the timed runs, the first call after the path was built
+    (``first_ms``, which pays for set-up), the numbers of runs and warm-up calls, the threads, the model's
+    mult-adds and parameters, and the machine.
+
     Parameters
     ----------
     model : MobileNetV1 or a variant
@@ -219,6 +224,9 @@ def benchmark(model: torch.nn.Module, *, path: str = "eager", batch: int = 1, th
             with torch.inference_mode():
                 run(x)
 
+        t0 = time.perf_counter()
+        call()
+        first_ms = (time.perf_counter() - t0) * 1e3
         timing = time_call(call, warmup=warmup, runs=runs, min_time_s=min_time_s)
         measured_threads = torch.get_num_threads()
     finally:
@@ -227,9 +235,76 @@ def benchmark(model: torch.nn.Module, *, path: str = "eager", batch: int = 1, th
     return {
         "model": getattr(model, "name", type(model).__name__), "path": path, "batch": batch,
         "threads": measured_threads, "median_ms": round(timing.median_ms, 4), "p10_ms": round(timing.p10_ms, 4),
-        "p90_ms": round(timing.p90_ms, 4), "runs": timing.runs, "mult_adds": p.mult_adds, "params": p.params,
+        "p90_ms": round(timing.p90_ms, 4), "p99_ms": round(timing.p99_ms, 4), "first_ms": round(first_ms, 4),
+        "runs": timing.runs, "warmup": warmup, "mult_adds": p.mult_adds, "params": p.params,
         "machine": machine(),
     }
+
+
+def int8_dot_product() -> str | None:
+    """The CPU's int8 dot-product instructions, which make int8 convolutions several times faster than fp32 ones:
+    ``avx512_vnni`` or ``avx_vnni`` (x86), ``asimddp`` (Arm's dot product, a Raspberry Pi 5's Cortex-A76 has it);
+    None when /proc/cpuinfo lists none of them (or there is no /proc/cpuinfo)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = set(f.read().split())
+    except OSError:
+        return None
+    return next((flag for flag in ("avx512_vnni", "avx_vnni", "asimddp") if flag in flags), None)
+
+
+def check_batch(shape: tuple[int, ...]) -> torch.Tensor:
+    """A fixed batch of inputs, the same on every machine: standard normal numbers from NumPy's PCG64 with seed 0.
+
+    ``mobilenet-course bench --pte`` reports a deployed file's top-1 predictions on it, so that two machines (a
+    laptop and a Raspberry Pi) can be seen to run the same file to the same answers.
+    """
+    import numpy as np
+
+    return torch.from_numpy(np.random.default_rng(0).standard_normal(shape, dtype=np.float32))
+
+
+def benchmark_file(path: str | os.PathLike, *, threads: int | None = None, warmup: int = 10, runs: int = 50,
+                   min_time_s: float = 1.0) -> dict[str, object]:
+    """Time a deployed file (``.pte`` or ``.onnx`` from ``mobilenet-course export``) with its runtime alone.
+
+    Needs only the runtime (executorch or onnxruntime) and torch: no compiler. The row has the keys of
+    :func:`benchmark`'s, with ``path`` the runtime's path name (``executorch``, ``executorch_int8``,
+    ``onnxruntime``), and what deployment benchmarks report besides: ``first_ms`` (the first inference after
+    loading, which pays for set-up), ``p99_ms``, ``warmup``, ``file`` and ``file_bytes`` (the size on disk), and
+    ``check_top1``, the top-1 predictions on :func:`check_batch`'s 16 fixed images.
+    """
+    from . import deploy
+    from .model import MobileNetV1
+
+    threads = checks.threads(threads)
+    warmup, runs, min_time_s = _check_timing(warmup, runs, min_time_s)
+    model = deploy.load(path, threads=threads or torch.get_num_threads())
+    batch = model.input_shape[0]
+    x = check_batch((-(-16 // batch) * batch, *model.input_shape[1:]))  # 16 images or more, in the file's batches
+    t0 = time.perf_counter()
+    first = model(x[:batch])
+    first_ms = (time.perf_counter() - t0) * 1e3
+    check_top1 = first.argmax(1).tolist() + [i for chunk in x[batch:].split(batch) for i in model(chunk).argmax(1).tolist()]
+    x = x[:batch]
+    timing = time_call(lambda: model(x), warmup=warmup, runs=runs, min_time_s=min_time_s)
+    meta = model.metadata
+    row = {"model": meta.get("model", os.path.basename(path)),
+           "path": ("executorch_int8" if meta.get("int8") else "executorch") if model.format == "pte" else "onnxruntime",
+           "batch": model.input_shape[0], "threads": model.threads, "median_ms": round(timing.median_ms, 4),
+           "p10_ms": round(timing.p10_ms, 4), "p90_ms": round(timing.p90_ms, 4), "p99_ms": round(timing.p99_ms, 4),
+           "first_ms": round(first_ms, 4), "runs": timing.runs, "warmup": warmup, "file": os.path.basename(path),
+           "file_bytes": model.size_bytes, "check_top1": check_top1}
+    if meta.get("alpha") is not None:  # the package's own model: its cost
+        from .costs import profile
+
+        built = MobileNetV1(meta["alpha"], meta["resolution"], meta["num_classes"], in_channels=meta["in_channels"],
+                            small_input=bool(meta.get("small_input")))
+        p = profile(built)
+        row["mult_adds"], row["params"] = p.mult_adds, p.params
+    row["machine"] = machine()
+    row["machine"]["threads"] = model.threads
+    return row
 
 
 def write_results(rows: list[dict], out: str | os.PathLike, *, append: bool = True) -> list[dict]:
@@ -298,8 +373,8 @@ def bundled_results(name: str | None = None) -> str | list[str]:
 
 # The columns of a latency row (what `bench` writes and `report` plots) and the numbers among a CSV's columns.
 LATENCY_KEYS = ("model", "path", "median_ms", "p10_ms", "p90_ms", "mult_adds")
-_FLOATS = ("median_ms", "p10_ms", "p90_ms")
-_INTS = ("batch", "threads", "runs", "mult_adds", "params")
+_FLOATS = ("median_ms", "p10_ms", "p90_ms", "p99_ms", "first_ms")
+_INTS = ("batch", "threads", "runs", "warmup", "mult_adds", "params", "file_bytes")
 
 
 def read_results(path: str | os.PathLike, *, latency: bool = False) -> list[dict]:

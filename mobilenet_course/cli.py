@@ -30,11 +30,44 @@ def _tables(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench_files(args: argparse.Namespace) -> int:
+    """``bench --pte FILE`` / ``--onnx FILE``: time deployed files with their runtime alone."""
+    files = [(f, ".pte") for f in args.pte or []] + [(f, ".onnx") for f in args.onnx or []]
+    for path, suffix in files:
+        if not path.lower().endswith(suffix):
+            raise ValueError(f"--{suffix[1:]} {path}: expected a {suffix} file")
+        if not os.path.isfile(path):
+            raise ValueError(f"--{suffix[1:]} {path}: no such file")
+    if args.out:
+        check_output(args.out, what="--out", suffixes=(".json", ".csv"))
+        if os.path.exists(args.out):
+            bench.read_results(args.out)
+    rows = [bench.benchmark_file(path, threads=args.threads, warmup=args.warmup, runs=args.runs,
+                                 min_time_s=args.min_time) for path, _ in files]
+    print(f"{'file':28} {'path':16} {'median ms':>10} {'p90':>8} {'p99':>8} {'first':>8} {'runs':>5} {'MB':>6}")
+    for r in rows:
+        print(f"{r['file'][:28]:28} {r['path']:16} {r['median_ms']:10.3f} {r['p90_ms']:8.3f} {r['p99_ms']:8.3f} "
+              f"{r['first_ms']:8.2f} {r['runs']:5} {r['file_bytes'] / 1e6:6.2f}")
+    for r in rows:
+        print(f"{r['file']}: {r['model']}, {r['warmup']} warm-up runs, {r['threads']} threads; top-1 on the fixed "
+              f"check batch: {' '.join(map(str, r['check_top1']))}")
+    m = bench.machine()
+    print(f"machine: {m['cpu']}, {m['cores']} cores, {m['arch']}")
+    if args.out:
+        bench.write_results(rows, args.out)
+        print(f"wrote {len(rows)} rows to {args.out}")
+    return 0
+
+
 def _bench(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
+    if args.pte or args.onnx:
+        if args.grid or args.model:
+            raise ValueError("time either deployed files (--pte, --onnx) or models (--model, --grid), not both")
+        return _bench_files(args)
     if args.grid == bool(args.model):
-        raise ValueError("give either --model NAME (repeatable) or --grid")
+        raise ValueError("give either --model NAME (repeatable), --grid, or a deployed file (--pte/--onnx FILE)")
     names = list(paper_grid()) if args.grid else args.model
     paths = inference.available_paths() if args.paths == ["all"] else args.paths
     for path in paths:
@@ -73,6 +106,57 @@ def _bench(args: argparse.Namespace) -> int:
             raise ValueError(f"could not add the rows to --out {args.out} ({error}); they are printed above as "
                              "JSON") from error
         print(f"wrote {len(rows)} rows to {args.out}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    import torch
+
+    from . import data, deploy, train
+
+    suffix = os.path.splitext(args.out)[1].lower()
+    format = args.format or {".pte": "pte", ".onnx": "onnx"}.get(suffix)
+    if format is None or deploy.FORMATS[format] != suffix:
+        raise ValueError(f"--out {args.out} must end in {deploy.FORMATS[format] if format else '.pte or .onnx'}"
+                         + (f" for --format {format}" if format else ""))
+    if args.int8 and format != "pte":
+        raise ValueError("--int8 is for --format pte (XNNPACK); ONNX files are exported in fp32")
+    check_output(args.out, what="--out", suffixes=(suffix,))
+    if os.path.isfile(args.model):
+        model, state = train.model_from_checkpoint(args.model)
+        preprocessing = state.get("preprocessing")
+        if preprocessing is None:
+            raise ValueError(f"{args.model} holds no preprocessing (made by an earlier version of the course): "
+                             "retrain it with `mobilenet-course train`, which stores the mean and std")
+        kind = {(1, 10): ("fashion-mnist", data.FASHION_MNIST_CLASSES),
+                (3, 10): ("cifar10", data.CIFAR10_CLASSES)}.get((model.in_channels, model.num_classes))
+        class_names = list(kind[1]) if kind else [f"class {i}" for i in range(model.num_classes)]
+        calibration = None
+        if args.int8:  # calibrated on training images, normalised as in training
+            if kind is None:
+                raise ValueError(f"int8 calibration needs training images; {args.model} was not trained on "
+                                 "Fashion-MNIST or CIFAR-10")
+            splits = data.load_fashion_mnist() if kind[0] == "fashion-mnist" else data.load_cifar10()
+            images = splits["train"][0]
+            pick = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))[:args.calibration]
+            calibration = data.ImageDataset(images[pick], splits["train"][1][pick], model.resolution,
+                                            mean=preprocessing["mean"], std=preprocessing["std"]).images
+        source = f"checkpoint {args.model}"
+    elif os.path.exists(args.model):
+        raise ValueError(f"{args.model} is not a file: give a checkpoint file or a paper name such as 1.0-MobileNet-224")
+    else:
+        model = from_name(args.model)  # random weights: for timing only; calibrated on random images
+        class_names, preprocessing, calibration = None, None, None
+        if args.int8:
+            calibration = torch.randn(args.calibration, model.in_channels, model.resolution, model.resolution,
+                                      generator=torch.Generator().manual_seed(0))
+        source = f"{model.name} with random weights (for timing; export a checkpoint for predictions)"
+    print(f"exporting {source} to {args.out} ({format}{', int8' if args.int8 else ', fp32'}, batch {args.batch})...",
+          flush=True)
+    info = deploy.export(model, args.out, int8=args.int8, batch=args.batch, calibration=calibration,
+                         class_names=class_names, preprocessing=preprocessing)
+    print(f"wrote {args.out}: {info['model']}, {info['size_bytes'] / 1e6:.2f} MB, sha256 {info['sha256'][:16]}...; "
+          f"on the device: mobilenet-course bench --{format} {os.path.basename(args.out)}")
     return 0
 
 
@@ -292,7 +376,31 @@ def build_parser() -> argparse.ArgumentParser:
                    help="seconds of timed runs at least, 0 to 3600 (default 1)")
     p.add_argument("--num-classes", type=NUM_CLASSES, default=1000, help="classifier outputs (default 1000)")
     p.add_argument("--out", metavar="FILE", help="append the result rows to FILE (.json or .csv)")
+    p.add_argument("--pte", action="append", metavar="FILE",
+                   help="time a deployed ExecuTorch file from `mobilenet-course export` with executorch's runtime "
+                        "alone (repeatable); reports median, p90, p99, the first inference, the file's size")
+    p.add_argument("--onnx", action="append", metavar="FILE",
+                   help="time a deployed ONNX file with onnxruntime alone (repeatable)")
     p.set_defaults(run=_bench)
+
+    p = commands.add_parser(
+        "export", help="write a deployable file (.pte for ExecuTorch, .onnx) of a checkpoint or a paper model",
+        description="Export a trained checkpoint (or a paper name, with random weights, for timing) to one file a "
+                    "device runs with its runtime alone: ExecuTorch with the XNNPACK delegate (.pte, fp32 or "
+                    "--int8) or ONNX (.onnx). The file holds the model's name, resolution, class names and "
+                    "preprocessing. It is checked against the model before it is written.")
+    p.add_argument("model", metavar="MODEL_OR_CHECKPOINT",
+                   help="a checkpoint of `mobilenet-course train`, or a paper name such as 1.0-MobileNet-224")
+    p.add_argument("--format", choices=["pte", "onnx"], help="the file's format (default: from --out's suffix)")
+    p.add_argument("--int8", action="store_true",
+                   help="int8 post-training quantization with XNNPACKQuantizer (pte only), calibrated on training "
+                        "images")
+    p.add_argument("--calibration", type=checks.cli_whole(low=1, high=60_000), default=500, metavar="N",
+                   help="images to calibrate int8 on (default 500)")
+    p.add_argument("--batch", type=checks.cli_whole(low=1, high=1024), default=1,
+                   help="images per call the file takes (default 1)")
+    p.add_argument("--out", required=True, metavar="FILE", help="the file to write (.pte or .onnx)")
+    p.set_defaults(run=_export)
 
     p = commands.add_parser(
         "train", help="train a MobileNet on Fashion-MNIST (or CIFAR-10); writes a checkpoint and metrics",

@@ -2,7 +2,7 @@
 
 A path turns a model into a callable that takes a batch of images (NCHW float32) and returns logits, all on the CPU:
 the model may be on any device (a GPU after training, say), and each path runs a CPU copy of it, leaving the model as
-it was. Paths that need an optional package (onnxruntime, torchao) say why they cannot run instead of failing, so that
+it was. Paths that need an optional package (onnxruntime, torchao, executorch) say why they cannot run instead of failing, so that
 the benchmark runs on a Raspberry Pi with only torch installed.
 
 Book: chapter 8, "Inference paths side by side".
@@ -188,34 +188,20 @@ def _int8(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) ->
     return _compiled_frozen(convert_pt2e(prepared), example)
 
 
-def _int8_qnnpack(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The legacy eager-mode int8 route with the QNNPACK engine: made for Arm (Raspberry Pi), needs only torch.
+def _executorch_path(int8: bool) -> Callable:
+    """ExecuTorch with the XNNPACK delegate (:func:`mobilenet_course.deploy.to_pte`), fp32 or int8, run in memory by
+    ``executorch.runtime`` with as many threads as torch has: the file ``mobilenet-course export`` writes."""
 
-    ``torch.ao.quantization``'s eager mode is deprecated: PyTorch's quantization page (torch 2.13) asks users to move
-    to torchao and plans to delete it. It is kept here because on a Pi it needs nothing but torch. It also runs on
-    x86 wherever torch has the QNNPACK engine, so that ``benchmarks/inference.py`` can show what it costs there.
-    The global quantized engine is set to QNNPACK while the model is converted (the weights are packed for it) and
-    restored afterwards.
-    """
-    if "qnnpack" not in torch.backends.quantized.supported_engines:
-        raise Unavailable(f"this torch build has no QNNPACK engine (it has {torch.backends.quantized.supported_engines})")
-    from torch.ao import quantization as tq
+    def build(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+        from . import deploy
 
-    previous = torch.backends.quantized.engine
-    torch.backends.quantized.engine = "qnnpack"
-    try:
-        for module in model.modules():  # fuse conv + BN + ReLU triples (in the private copy)
-            if isinstance(module, nn.Sequential) and len(module) == 3 and isinstance(module[0], nn.Conv2d):
-                tq.fuse_modules(module, [["0", "1", "2"]], inplace=True)
-        wrapped = tq.QuantWrapper(model)
-        wrapped.qconfig = tq.get_default_qconfig("qnnpack")
-        prepared = tq.prepare(wrapped)
-        with torch.no_grad():
-            for chunk in calibration.split(64):
-                prepared(chunk)
-        return tq.convert(prepared).eval()
-    finally:
-        torch.backends.quantized.engine = previous
+        try:
+            data = deploy.to_pte(model, example, int8=int8, calibration=calibration)
+            return deploy.DeployedModel(data, "pte", threads=torch.get_num_threads(), name=model.name)
+        except deploy.Unavailable as why:
+            raise Unavailable(str(why)) from why
+
+    return build
 
 
 def _onnxruntime(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -249,9 +235,11 @@ PATHS: dict[str, Path] = {
     "compile": Path("compile", "fp32, folded, torch.compile (inductor) with freezing", _compile, atol=1e-3),
     "int8": Path("int8", "int8 post-training quantization, PT2E with torchao's x86 (or Arm) inductor quantizer",
                  _int8, atol=None, min_agreement=0.99, quantized=True),
-    "int8_qnnpack": Path("int8_qnnpack", "int8, legacy eager mode (deprecated) with the QNNPACK engine, made for Arm, needs only torch",
-                         _int8_qnnpack, atol=None, min_agreement=0.99, quantized=True),
     "onnxruntime": Path("onnxruntime", "fp32, exported to ONNX and run by onnxruntime", _onnxruntime, atol=1e-3),
+    "executorch": Path("executorch", "fp32, exported to ExecuTorch with the XNNPACK delegate (a .pte file)",
+                       _executorch_path(int8=False), atol=1e-3),
+    "executorch_int8": Path("executorch_int8", "int8 post-training quantization with XNNPACKQuantizer, ExecuTorch and XNNPACK",
+                            _executorch_path(int8=True), atol=None, min_agreement=0.99, quantized=True),
 }
 
 

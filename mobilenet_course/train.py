@@ -23,6 +23,7 @@ from .data import ImageDataset
 from .files import atomic_write
 
 __all__ = ["EpochStats", "History", "fit", "evaluate", "pick_device", "save_checkpoint", "load_checkpoint",
+           "model_from_checkpoint",
            "CheckpointError"]
 
 
@@ -235,7 +236,8 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, 
         drawn when ``model`` was built: call ``torch.manual_seed`` before building it, so that the run does not
         depend on what ran before it in the process (:func:`mobilenet_course.cli.run_training` does).
     checkpoint, resume
-        Save model, optimizer, schedule, history, the model's configuration and the training settings to
+        Save model, optimizer, schedule, history, the model's configuration and the training settings and the
+        images' normalisation (``preprocessing``: mean and std, what a deployed model needs) to
         ``checkpoint`` after every epoch (atomically, one self-verifying file: :func:`save_checkpoint`); with
         ``resume`` continue from it if it exists. Resuming needs the checkpoint's configuration: a model of another
         configuration, or other epochs, lr, weight decay, label smoothing, seed, batch size, steps per epoch or
@@ -321,7 +323,7 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, 
             save_checkpoint(checkpoint, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                                          "schedule": schedule.state_dict(), "epochs": epochs,
                                          "history": history.to_dicts(), "config": _config(model),
-                                         "training": settings})
+                                         "training": settings, "preprocessing": _preprocessing(train_loader)})
         if on_epoch is not None:
             on_epoch(history)
     model.to(memory_format=torch.contiguous_format)
@@ -352,10 +354,44 @@ def _check_resumable(checkpoint, state: dict, config: dict, settings: dict) -> N
                               "settings, or start a new run with another checkpoint file")
 
 
+def _preprocessing(loader: DataLoader) -> dict | None:
+    """How the training images were made from pixels (``(pixel / 255 - mean) / std``), for deployment; None when
+    the loader's data set does not say (not an :class:`~mobilenet_course.data.ImageDataset`)."""
+    dataset = loader.dataset
+    if not hasattr(dataset, "mean") or not hasattr(dataset, "std"):
+        return None
+    return {"mean": float(dataset.mean), "std": float(dataset.std),
+            "resize": "pad with black up to 4 px larger, else bilinear (mobilenet_course.data.ImageDataset)"}
+
+
 def _config(model: nn.Module) -> dict:
     """What is needed to rebuild the model a checkpoint holds (MobileNetV1 and its variants)."""
     keys = ("alpha", "resolution", "num_classes", "in_channels", "small_input", "activation")
     return {"class": type(model).__name__, **{k: getattr(model, k) for k in keys if hasattr(model, k)}}
+
+
+def model_from_checkpoint(path: str | os.PathLike) -> tuple[nn.Module, dict]:
+    """The trained model a checkpoint of :func:`fit` holds, in eval mode on the CPU, and the checkpoint's state.
+
+    The model is rebuilt from the checkpoint's ``config`` (its class, a :class:`~mobilenet_course.MobileNetV1` or
+    one of its variants, and their arguments), then given the saved weights. Raises :class:`CheckpointError` for a
+    checkpoint without a model or configuration, or whose weights do not fit it.
+    """
+    import mobilenet_course
+
+    state = load_checkpoint(path)
+    config = dict(state.get("config") or {})
+    if "model" not in state or "alpha" not in config:
+        raise CheckpointError(f"{path} holds no model and configuration: not a checkpoint of `mobilenet-course train`")
+    kind = getattr(mobilenet_course, config.pop("class", "MobileNetV1"), None)
+    if not (isinstance(kind, type) and issubclass(kind, nn.Module)):
+        raise CheckpointError(f"{path} holds a model of an unknown class {state['config'].get('class')!r}")
+    try:
+        model = kind(config.pop("alpha"), config.pop("resolution"), config.pop("num_classes"), **config)
+        model.load_state_dict(state["model"])
+    except (TypeError, ValueError, RuntimeError, KeyError) as error:
+        raise CheckpointError(f"{path}: its weights do not fit the model it describes ({error})") from error
+    return model.eval(), state
 
 
 def write_metrics(path: str | os.PathLike, metrics: dict) -> None:
