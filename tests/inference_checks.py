@@ -9,8 +9,10 @@ import torch
 
 from mobilenet_course import inference
 
-OPTIONAL = {"int8": ["torchao"], "onnxruntime": ["onnxruntime", "onnxscript"]}  # packages a path may lack
-SLOW = {"compile", "int8"}  # inductor writes and builds C++: tens of seconds each on 2 cores
+OPTIONAL = {"int8": ["torchao"], "onnxruntime": ["onnxruntime", "onnxscript"], "executorch": ["executorch"],
+            "executorch_int8": ["executorch", "torchao"]}  # packages a path may lack
+SLOW = {"compile", "int8",  # inductor writes and builds C++: tens of seconds each on 2 cores
+        "executorch", "executorch_int8"}  # ExecuTorch's lowering passes: 5-10 s each on 2 cores
 
 
 def path_params(slow: set[str] = SLOW) -> list:
@@ -25,8 +27,6 @@ def device_params() -> list:
 
 def skip_if_allowed(name: str, why: inference.Unavailable) -> None:
     """Skip when path ``name`` declined for an allowed reason (a Raspberry Pi with torch alone); else re-raise."""
-    if name == "int8_qnnpack" and "qnnpack" not in torch.backends.quantized.supported_engines:
-        pytest.skip(f"{name}: {why}")
     if name in ("compile", "int8") and inference.missing_build_tools():
         pytest.skip(f"{name}: {why}")
     if any(importlib.util.find_spec(m) is None for m in OPTIONAL.get(name, ())):

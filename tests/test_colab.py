@@ -22,7 +22,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 pytestmark = pytest.mark.slow
 
@@ -178,16 +177,17 @@ def test_widgets_under_ipywidgets_7(colab):
 
 
 def test_cli_runs_with_only_torch(colab, tmp_path):
-    # The Colab environment has no onnxruntime and no torchao, like a Raspberry Pi with only torch installed.
-    missing = run(PY, "-c", "import importlib.util as u; print(u.find_spec('onnxruntime'), u.find_spec('torchao'))",
-                  env=colab, cwd=tmp_path).stdout
-    assert missing.split() == ["None", "None"]
+    # The Colab environment has no onnxruntime, torchao or executorch, like a Raspberry Pi with only torch installed.
+    missing = run(PY, "-c", "import importlib.util as u; print(*(u.find_spec(m) for m in "
+                  "('onnxruntime', 'torchao', 'executorch')))", env=colab, cwd=tmp_path).stdout
+    assert missing.split() == ["None", "None", "None"]
     out = run(VENV / "bin" / "mobilenet-course", "bench", "--model", "0.25-MobileNet-128", "--paths",
-              "eager,fold_bn,int8,int8_qnnpack,onnxruntime", "--runs", "3", "--warmup", "1", "--min-time", "0",
+              "eager,fold_bn,int8,executorch,onnxruntime", "--runs", "3", "--warmup", "1", "--min-time", "0",
               "--out", tmp_path / "pi.json", env=colab, cwd=tmp_path).stdout
-    assert "int8: skipped, needs torchao" in out and "onnxruntime: skipped, needs onnxruntime" in out, out
-    # int8_qnnpack, the Pi's int8 route, needs torch alone (and torch's QNNPACK engine, which x86 builds have too)
-    qnnpack = ["int8_qnnpack"] if "qnnpack" in torch.backends.quantized.supported_engines else []
-    assert [r["path"] for r in json.loads((tmp_path / "pi.json").read_text())] == ["eager", "fold_bn", *qnnpack]
+    for path, package in [("int8", "torchao"), ("executorch", "executorch"), ("onnxruntime", "onnxruntime")]:
+        assert f"{path}: skipped, needs {package}" in out, out
+    assert [r["path"] for r in json.loads((tmp_path / "pi.json").read_text())] == ["eager", "fold_bn"]
+    export_help = run(VENV / "bin" / "mobilenet-course", "export", "--help", env=colab, cwd=tmp_path).stdout
+    assert "--int8" in export_help and "--format" in export_help
     help_text = run(VENV / "bin" / "mobilenet-course", "bench", "--help", env=colab, cwd=tmp_path).stdout
-    assert "--paths" in help_text and "--threads" in help_text
+    assert "--paths" in help_text and "--threads" in help_text and "--pte" in help_text and "--onnx" in help_text

@@ -8,51 +8,10 @@ import pytest
 import torch
 
 import mobilenet_course as mc
-from mobilenet_course import data, inference, train
+from mobilenet_course import inference
 
 from inference_checks import as_left_by_training, assert_as_before, device_params, path_params, skip_if_allowed, \
     state_of
-
-
-def synthetic_splits(train_size: int, test_size: int, seed: int = 0) -> dict:
-    """Ten classes of 28x28 grey images (uint8, as Fashion-MNIST): stripes at one of five angles and one of two widths,
-    at a random phase, plus noise. Each class is a local texture, which a small network learns in under 200 steps.
-    """
-    g = torch.Generator().manual_seed(seed)
-    y, x = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
-    angles, periods = torch.arange(5) * torch.pi / 5, torch.tensor([4.0, 8.0])
-
-    def split(n: int) -> tuple[torch.Tensor, torch.Tensor]:
-        labels = (torch.arange(n) % 10)[torch.randperm(n, generator=g)]
-        angle, period = angles[labels % 5, None, None], periods[labels // 5, None, None]
-        phase = 2 * torch.pi * torch.rand(n, 1, 1, generator=g)
-        stripes = torch.sin(2 * torch.pi * (x * torch.cos(angle) + y * torch.sin(angle)) / period + phase)
-        images = 128 + 90 * stripes[:, None] + 25 * torch.randn(n, 1, 28, 28, generator=g)
-        return images.round().clamp(0, 255).to(torch.uint8), labels
-
-    return {"train": split(train_size), "test": split(test_size)}
-
-
-@pytest.fixture(scope="module")
-def trained():
-    """0.25-MobileNet-32 trained on synthetic images until its predictions are confident; test images it has not
-    seen, calibration images from the training set, and its eager fp32 logits on the test images."""
-    torch.manual_seed(0)
-    model = mc.MobileNetV1(0.25, 32, 10, in_channels=1)  # the 28 px images are padded to 32
-    train_loader, test_loader = data.loaders(synthetic_splits(2000, 512), 32, batch_size=32, augment=False)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # batches this small run nearly as fast on one thread, and do not stall on a busy machine
-    try:
-        history = train.fit(model, train_loader, test_loader, epochs=3, lr=0.01, device="cpu", progress=False)
-    finally:
-        torch.set_num_threads(threads)
-    # Unsure predictions, or one class for every image, would make the int8 agreement checks below meaningless (as they
-    # were with the 1-epoch Fashion-MNIST model this replaces: in eval mode it gave every image the same logits).
-    assert history.test_accuracy >= 0.95, f"the test model reached only {history.test_accuracy:.3f}"
-    images, calibration = test_loader.dataset.images, train_loader.dataset.images[:256]
-    with torch.no_grad():
-        expected = model.eval()(images)
-    return model, images, calibration, expected
 
 
 @pytest.mark.parametrize("device", device_params())
@@ -160,14 +119,3 @@ def test_compile_twice_with_models_of_different_sizes():
         run = inference.prepare("compile", model, x)
         with torch.no_grad():
             torch.testing.assert_close(run(x), model(x), atol=inference.PATHS["compile"].atol, rtol=0)
-
-
-@pytest.mark.skipif("qnnpack" not in torch.backends.quantized.supported_engines, reason="this torch has no QNNPACK")
-def test_int8_qnnpack_restores_the_quantized_engine_it_borrows(trained):
-    model, images, calibration, expected = trained
-    before = torch.backends.quantized.engine
-    run = inference.prepare("int8_qnnpack", model, images[:1], calibration)
-    assert torch.backends.quantized.engine == before, "int8_qnnpack left the global quantized engine on QNNPACK"
-    with torch.no_grad():  # the packed weights still run after the engine went back
-        agreement = (run(images).argmax(1) == expected.argmax(1)).float().mean().item()
-    assert agreement >= inference.PATHS["int8_qnnpack"].min_agreement, agreement
