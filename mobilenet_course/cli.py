@@ -145,7 +145,10 @@ def _export(args: argparse.Namespace) -> int:
     elif os.path.exists(args.model):
         raise ValueError(f"{args.model} is not a file: give a checkpoint file or a paper name such as 1.0-MobileNet-224")
     else:
-        model = from_name(args.model)  # random weights: for timing only; calibrated on random images
+        try:
+            model = from_name(args.model)  # random weights: for timing only; calibrated on random images
+        except ValueError as error:
+            raise ValueError(f"{args.model} is neither a checkpoint file nor a paper name ({error})") from None
         class_names, preprocessing, calibration = None, None, None
         if args.int8:
             calibration = torch.randn(args.calibration, model.in_channels, model.resolution, model.resolution,

@@ -197,7 +197,8 @@ def _executorch_path(int8: bool) -> Callable:
 
         try:
             data = deploy.to_pte(model, example, int8=int8, calibration=calibration)
-            return deploy.DeployedModel(data, "pte", threads=torch.get_num_threads(), name=model.name)
+            return deploy.DeployedModel(data, "pte", threads=torch.get_num_threads(),
+                                        name=getattr(model, "name", type(model).__name__))
         except deploy.Unavailable as why:
             raise Unavailable(str(why)) from why
 

@@ -155,7 +155,7 @@ def test_export_a_checkpoint_then_bench_the_file_alone(checkpoint, tmp_path, cap
     (["export", "1.0-MobileNet-224", "--out", "m.tflite"], r"--out m.tflite must end in .pte or .onnx"),
     (["export", "1.0-MobileNet-224", "--format", "onnx", "--out", "m.pte"], r"must end in .onnx for --format onnx"),
     (["export", "1.0-MobileNet-224", "--int8", "--out", "m.onnx"], r"--int8 is for --format pte"),
-    (["export", "2.0-MobileNet-224", "--out", "m.pte"], r"2.0"),
+    (["export", "smal.pt", "--out", "m.pte"], r"smal.pt is neither a checkpoint file nor a paper name"),
     (["bench", "--pte", "missing.pte"], r"--pte missing.pte: no such file"),
     (["bench", "--onnx", "model.pte"], r"--onnx model.pte: expected a .onnx file"),
     (["bench", "--pte", "m.pte", "--grid"], r"time either deployed files"),

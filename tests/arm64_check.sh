@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The Raspberry Pi route on the Pi's instruction set, under emulation (never timed): a file exported on this x86
+# machine runs on Debian arm64 with ExecuTorch's runtime and gives the same top-1 predictions, and the two ExecuTorch
+# inference paths pass their tests there.
+#
+#   sudo bash ../shared/tools/arm64-env.sh          # Debian bookworm arm64 in /tmp/arm64, under qemu-user
+#   sudo tests/arm64_check.sh [ARM64_ROOT] [VENV]   # default /tmp/arm64 and /opt/venv213 inside it
+#
+# The arm64 venv needs torch 2.13 and executorch 1.5.1 (PyPI's aarch64 wheels; executorch's extension does not load
+# beside torch 2.9) and the course's own requirements; this script installs them when missing. PyPI's aarch64 torch
+# 2.13.0 is a CUDA build: it is installed without its CUDA packages, which a CPU never loads.
+set -euo pipefail
+root=${1:-/tmp/arm64}
+venv=${2:-/opt/venv213}
+here=$(cd "$(dirname "$0")/.." && pwd)
+py=$here/.venv/bin/python
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+in_arm64() { chroot "$root" env -u PIP_FIND_LINKS PIP_CERT=/etc/ssl/certs/ca-certificates.crt PYTHONPATH=/course \
+  OMP_NUM_THREADS=2 "$@"; }
+
+# 1. The arm64 side: the venv, and the course's source at /course.
+if ! in_arm64 "$venv/bin/python" -c "import torch, executorch.runtime, torchao, mobilenet_course" 2>/dev/null; then
+  [ -x "$root$venv/bin/python" ] || in_arm64 python3 -m venv "$venv"
+  in_arm64 "$venv/bin/python" -c "import torch; assert torch.__version__.startswith('2.13')" 2>/dev/null || {
+    "$py" -m pip download -q --no-deps --platform manylinux_2_28_aarch64 --only-binary=:all: --python-version 3.11 \
+      -d "$root/tmp/wheels" torch==2.13.0
+    in_arm64 "$venv/bin/pip" install -q --no-deps /tmp/wheels/torch-2.13.0-cp311-cp311-manylinux_2_28_aarch64.whl
+    in_arm64 "$venv/bin/pip" install -q filelock typing-extensions sympy networkx jinja2 fsspec numpy
+  }
+  in_arm64 "$venv/bin/pip" install -q "executorch==1.5.1" matplotlib tqdm pooch torchinfo pytest hypothesis
+fi
+rm -rf "$root/course" && mkdir -p "$root/course"
+git -C "$here" ls-files -z mobilenet_course tests | (cd "$here" && xargs -0 cp --parents -t "$root/course")
+echo "arm64: $(in_arm64 "$venv/bin/python" -c 'import platform, torch, executorch; print(platform.machine(), "torch", torch.__version__)')"
+
+# 2. On x86: a small model trained on Fashion-MNIST, exported in fp32 and int8, and its predictions here.
+"$py" -m mobilenet_course.cli train --alpha 0.25 --subset 6000 --epochs 2 --batch-size 64 --no-progress \
+  --checkpoint "$work/small.pt" >/dev/null
+for kind in fp32 int8; do
+  "$py" -m mobilenet_course.cli export "$work/small.pt" $([ $kind = int8 ] && echo --int8) --out "$work/small-$kind.pte"
+  cp "$work/small-$kind.pte" "$root/tmp/small-$kind.pte"
+  "$py" -m mobilenet_course.cli bench --pte "$work/small-$kind.pte" --runs 3 --warmup 1 --min-time 0 \
+    --out "$work/x86-$kind.json" >/dev/null
+  in_arm64 "$venv/bin/python" -m mobilenet_course.cli bench --pte "/tmp/small-$kind.pte" --runs 3 --warmup 1 \
+    --min-time 0 --out "/tmp/arm64-$kind.json" >/dev/null
+  cp "$root/tmp/arm64-$kind.json" "$work/arm64-$kind.json"
+  "$py" - "$work/x86-$kind.json" "$work/arm64-$kind.json" "$kind" <<'EOF'
+import json, sys
+x86, arm = (json.load(open(path))[-1] for path in sys.argv[1:3])
+assert arm["machine"]["arch"] == "aarch64" and x86["machine"]["arch"] == "x86_64", (arm["machine"], x86["machine"])
+assert x86["file_bytes"] == arm["file_bytes"], "not the same file"
+same = sum(a == b for a, b in zip(x86["check_top1"], arm["check_top1"]))
+print(f"{sys.argv[3]}: the same file on x86_64 and aarch64: {same} of {len(x86['check_top1'])} top-1 predictions "
+      f"equal on the fixed check batch ({' '.join(map(str, arm['check_top1']))})")
+assert same == len(x86["check_top1"]), (x86["check_top1"], arm["check_top1"])
+EOF
+done
+
+# 3. The two ExecuTorch inference paths' tests, on arm64.
+in_arm64 sh -c "cd /course/tests && $venv/bin/python -m pytest -q -p no:cacheprovider test_inference.py \
+  -k 'executorch' -o addopts=''"
+echo "arm64 check passed (behaviour only: emulated timings say nothing about a Raspberry Pi's speed)"
