@@ -4,14 +4,16 @@
 # inference paths pass their tests there.
 #
 #   sudo bash ../shared/tools/arm64-env.sh          # Debian bookworm arm64 in /tmp/arm64, under qemu-user
-#   sudo tests/arm64_check.sh [ARM64_ROOT] [VENV]   # default /tmp/arm64 and /opt/venv213 inside it
+#   sudo tests/arm64_check.sh [ARM64_ROOT] [VENV]   # default /tmp/arm64 and /opt/venv210 inside it
 #
-# The arm64 venv needs torch 2.13 and executorch 1.5.1 (PyPI's aarch64 wheels; executorch's extension does not load
-# beside torch 2.9) and the course's own requirements; this script installs them when missing. PyPI's aarch64 torch
-# 2.13.0 is a CUDA build: it is installed without its CUDA packages, which a CPU never loads.
+# The arm64 venv needs executorch 1.5.1, the release the x86 side exports with (PyPI's aarch64 wheel), and a torch
+# its extension loads beside: not the 2.9.1 of arm64-env.sh (an undefined symbol of torch's c10), and not PyPI's
+# aarch64 torch 2.11 to 2.15, which are CUDA builds needing NVIDIA libraries PyPI has no aarch64 cuDNN for. PyPI's
+# aarch64 torch 2.10.0 is a CPU build and works; a Raspberry Pi takes its torch from PyTorch's CPU index instead.
+# This script installs them when missing, with the course's own requirements.
 set -euo pipefail
 root=${1:-/tmp/arm64}
-venv=${2:-/opt/venv213}
+venv=${2:-/opt/venv210}
 here=$(cd "$(dirname "$0")/.." && pwd)
 py=$here/.venv/bin/python
 work=$(mktemp -d)
@@ -19,19 +21,14 @@ trap 'rm -rf "$work"' EXIT
 in_arm64() { chroot "$root" env -u PIP_FIND_LINKS PIP_CERT=/etc/ssl/certs/ca-certificates.crt PYTHONPATH=/course \
   OMP_NUM_THREADS=2 "$@"; }
 
-# 1. The arm64 side: the venv, and the course's source at /course.
-if ! in_arm64 "$venv/bin/python" -c "import torch, executorch.runtime, torchao, mobilenet_course" 2>/dev/null; then
-  [ -x "$root$venv/bin/python" ] || in_arm64 python3 -m venv "$venv"
-  in_arm64 "$venv/bin/python" -c "import torch; assert torch.__version__.startswith('2.13')" 2>/dev/null || {
-    "$py" -m pip download -q --no-deps --platform manylinux_2_28_aarch64 --only-binary=:all: --python-version 3.11 \
-      -d "$root/tmp/wheels" torch==2.13.0
-    in_arm64 "$venv/bin/pip" install -q --no-deps /tmp/wheels/torch-2.13.0-cp311-cp311-manylinux_2_28_aarch64.whl
-    in_arm64 "$venv/bin/pip" install -q filelock typing-extensions sympy networkx jinja2 fsspec numpy
-  }
-  in_arm64 "$venv/bin/pip" install -q "executorch==1.5.1" matplotlib tqdm pooch torchinfo pytest hypothesis
-fi
+# 1. The arm64 side: the course's source at /course (its tracked files), and the venv.
 rm -rf "$root/course" && mkdir -p "$root/course"
 git -C "$here" ls-files -z mobilenet_course tests | (cd "$here" && xargs -0 cp --parents -t "$root/course")
+if ! in_arm64 "$venv/bin/python" -c "import torch, executorch.runtime, torchao, mobilenet_course" 2>/dev/null; then
+  [ -x "$root$venv/bin/python" ] || in_arm64 python3 -m venv "$venv"
+  in_arm64 "$venv/bin/pip" install -q "torch==2.10.0"
+  in_arm64 "$venv/bin/pip" install -q "executorch==1.5.1" matplotlib tqdm pooch torchinfo pytest hypothesis
+fi
 echo "arm64: $(in_arm64 "$venv/bin/python" -c 'import platform, torch, executorch; print(platform.machine(), "torch", torch.__version__)')"
 
 # 2. On x86: a small model trained on Fashion-MNIST, exported in fp32 and int8, and its predictions here.
