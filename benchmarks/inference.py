@@ -94,7 +94,7 @@ agreement, accuracy = {}, {}
 labels = test_loader.dataset.labels
 with torch.no_grad():
     fp32_top1 = torch.cat([small(chunk).argmax(1) for chunk in test_images.split(100)])
-accuracy["fp32"] = (fp32_top1 == labels).float().mean().item()
+accuracy["fp32"] = (fp32_top1 == labels).sum().item() / len(labels)
 for name in [n for n in inference.PATHS if inference.PATHS[n].quantized]:
     try:
         int8 = inference.prepare(name, small, test_images[:100], calibration)
@@ -103,8 +103,8 @@ for name in [n for n in inference.PATHS if inference.PATHS[n].quantized]:
         continue
     with torch.no_grad():  # the int8 graphs take batches of 100, like their example
         top1 = torch.cat([torch.as_tensor(int8(chunk)).argmax(1) for chunk in test_images.split(100)])
-    agreement[name] = (top1 == fp32_top1).float().mean().item()
-    accuracy[name] = (top1 == labels).float().mean().item()
+    agreement[name] = (top1 == fp32_top1).sum().item() / len(labels)
+    accuracy[name] = (top1 == labels).sum().item() / len(labels)
     print(f"{name}: top-1 agreement with fp32 on the {len(test_images):,} Fashion-MNIST test images: "
           f"{agreement[name]:.4f}; test accuracy fp32 {accuracy['fp32']:.4f}, {name} {accuracy[name]:.4f} "
           f"({100 * (accuracy[name] - accuracy['fp32']):+.2f} points)")
