@@ -223,7 +223,8 @@ class DeployedModel:
             raise ValueError(f"{self.name} takes batches of shape {self.input_shape}, got {tuple(images.shape)}")
         if self.format == "pte":
             return self._method.execute([images])[0]
-        return torch.from_numpy(self._session.run(None, {self._session.get_inputs()[0].name: images.numpy()})[0])
+        feed = {self._session.get_inputs()[0].name: images.contiguous().numpy()}  # onnxruntime reads NCHW arrays
+        return torch.from_numpy(self._session.run(None, feed)[0])
 
     def preprocess(self, pixels: torch.Tensor) -> torch.Tensor:
         """uint8 images (N, C, H, W) as the file's model wants them, by the preprocessing stored in the file."""
