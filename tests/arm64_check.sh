@@ -19,8 +19,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 py=$here/.venv/bin/python
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# as in an activated venv: its bin/ first on PATH (executorch's lowering runs its flatc from there)
 in_arm64() { chroot "$root" env -u PIP_FIND_LINKS PIP_CERT=/etc/ssl/certs/ca-certificates.crt PYTHONPATH=/course \
-  OMP_NUM_THREADS=2 "$@"; }
+  OMP_NUM_THREADS=2 PATH="$venv/bin:/usr/local/bin:/usr/bin:/bin" "$@"; }
 
 # 1. The arm64 side: the course's source at /course (its tracked files), and the venv.
 rm -rf "$root/course" && mkdir -p "$root/course"
