@@ -223,8 +223,8 @@ def _onnxruntime(model: nn.Module, example: torch.Tensor, calibration: torch.Ten
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         # ONNX Runtime's worker threads keep spinning for over 100 ms after a call, on the cores the next path needs:
         # ExecuTorch timed in turns right after it took 5.9 ms instead of 3.5 (1.0-MobileNet-224, 2 cores). Stopping
-        # the spin when a call returns (spinning within a call stays) cost onnxruntime itself about 5 % there, where
-        # turning spinning off altogether cost it 20 %.
+        # the spin when a call returns (spinning within a call stays) cost onnxruntime itself 3-11 % there (3.4-3.5 ms
+        # against 3.2-3.3), where turning spinning off altogether cost it over 20 % (4.0 ms).
         options.add_session_config_entry("session.force_spinning_stop", "1")
         session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
 
