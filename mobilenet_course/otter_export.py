@@ -161,9 +161,9 @@ def make_otter(root: str | Path, out: str | Path, *, force: bool = False, tests_
     import nbformat
 
     from .colab_edition import read_book
-    from .student import _course_root
+    from .student import course_root
 
-    root, out = _course_root(root), Path(out).resolve()
+    root, out = course_root(root), Path(out).resolve()
     if tests_url is not None and not (tests_url.startswith("https://") and tests_url.endswith("/")):
         raise ValueError(f"--tests-url {tests_url!r}: give the https address of the folder that will hold a "
                          "chapter's tests/ files, ending in '/', with {chapter} for the chapter's name, e.g. "

@@ -36,7 +36,7 @@ from pathlib import Path
 from .colab_edition import keep_shown_widgets
 from .exercise_source import ExerciseSourceError, exercise_cells, split_exercises
 
-__all__ = ["student_notebook", "make_student", "StudentEditionError", "EDITION_FILES", "leaks"]
+__all__ = ["student_notebook", "make_student", "StudentEditionError", "EDITION_FILES", "leaks", "course_root"]
 
 # What an edition consists of in OUT: all that ``make_student(force=True)`` replaces there.
 EDITION_FILES = ("book", "colab", "_toc.yml", "_config.yml", "package.json", "package-lock.json", "README.md",
@@ -88,7 +88,9 @@ def leaks(folder: str | Path, *, source: str | Path | None = None) -> list[str]:
     return found
 
 
-def _course_root(root: str | Path) -> Path:
+def course_root(root: str | Path) -> Path:
+    """``root`` resolved, once checked to be a clone of the course's source (``_toc.yml``, ``_config.yml``,
+    ``book/``); raises :class:`StudentEditionError` saying how to get one. make-student and make-otter start here."""
     root = Path(root).resolve()
     missing = [name for name in ("_toc.yml", "_config.yml", "book") if not (root / name).exists()]
     if missing:
@@ -120,7 +122,7 @@ def make_student(root: str | Path, out: str | Path, *, repository: str, branch: 
     ValueError
         ``out`` overlaps the course, is not a folder, or is not empty without ``force``.
     """
-    root, out = _course_root(root), Path(out).resolve()
+    root, out = course_root(root), Path(out).resolve()
     repository = repository.rstrip("/").removesuffix(".git")
     if not GITHUB.match(repository):
         raise StudentEditionError(f"--repository {repository!r}: give the address of the GitHub repository the "
