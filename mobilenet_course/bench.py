@@ -28,7 +28,7 @@ class Timing:
     p10_ms: float
     p90_ms: float
     runs: int
-    p99_ms: float | None = None  # the tail that deployment suites report besides p90
+    p99_ms: float  # the tail that deployment suites report besides p90
 
     def __str__(self) -> str:
         return f"{self.median_ms:.3f} ms (p10 {self.p10_ms:.3f}, p90 {self.p90_ms:.3f}, {self.runs} runs)"
@@ -275,11 +275,9 @@ def benchmark_file(path: str | os.PathLike, *, threads: int | None = None, warmu
     ``check_top1``, the top-1 predictions on :func:`check_batch`'s 16 fixed images.
     """
     from . import deploy
-    from .model import MobileNetV1
 
-    threads = checks.threads(threads)
     warmup, runs, min_time_s = _check_timing(warmup, runs, min_time_s)
-    model = deploy.load(path, threads=threads or torch.get_num_threads())
+    model = deploy.load(path, threads=threads)
     batch = model.input_shape[0]
     x = check_batch((-(-16 // batch) * batch, *model.input_shape[1:]))  # 16 images or more, in the file's batches
     t0 = time.perf_counter()
@@ -295,13 +293,7 @@ def benchmark_file(path: str | os.PathLike, *, threads: int | None = None, warmu
            "p10_ms": round(timing.p10_ms, 4), "p90_ms": round(timing.p90_ms, 4), "p99_ms": round(timing.p99_ms, 4),
            "first_ms": round(first_ms, 4), "runs": timing.runs, "warmup": warmup, "file": os.path.basename(path),
            "file_bytes": model.size_bytes, "check_top1": check_top1}
-    if meta.get("alpha") is not None:  # the package's own model: its cost
-        from .costs import profile
-
-        built = MobileNetV1(meta["alpha"], meta["resolution"], meta["num_classes"], in_channels=meta["in_channels"],
-                            small_input=bool(meta.get("small_input")))
-        p = profile(built)
-        row["mult_adds"], row["params"] = p.mult_adds, p.params
+    row.update({key: meta[key] for key in ("mult_adds", "params") if key in meta})  # stored by the export
     row["machine"] = machine()
     row["machine"]["threads"] = model.threads
     return row

@@ -30,6 +30,30 @@ def _tables(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_results_out(out: str | None) -> None:
+    """Refuse a bad ``--out`` before any timing: a wrong suffix, an unwritable folder, a file that is not a results
+    file."""
+    if out:
+        check_output(out, what="--out", suffixes=(".json", ".csv"))
+        if os.path.exists(out):
+            bench.read_results(out)
+
+
+def _write_rows(rows: list[dict], out: str | None) -> None:
+    """Add the rows to ``--out``; if the write fails although ``out`` was checked, print them as JSON first."""
+    if not out:
+        return
+    try:
+        bench.write_results(rows, out)
+    except (ValueError, OSError) as error:
+        import json
+
+        print(json.dumps(rows))
+        raise ValueError(f"could not add the rows to --out {out} ({error}); they are printed above as JSON") \
+            from error
+    print(f"wrote {len(rows)} rows to {out}")
+
+
 def _bench_files(args: argparse.Namespace) -> int:
     """``bench --pte FILE`` / ``--onnx FILE``: time deployed files with their runtime alone."""
     files = [(f, ".pte") for f in args.pte or []] + [(f, ".onnx") for f in args.onnx or []]
@@ -38,10 +62,7 @@ def _bench_files(args: argparse.Namespace) -> int:
             raise ValueError(f"--{suffix[1:]} {path}: expected a {suffix} file")
         if not os.path.isfile(path):
             raise ValueError(f"--{suffix[1:]} {path}: no such file")
-    if args.out:
-        check_output(args.out, what="--out", suffixes=(".json", ".csv"))
-        if os.path.exists(args.out):
-            bench.read_results(args.out)
+    _check_results_out(args.out)
     rows = [bench.benchmark_file(path, threads=args.threads, warmup=args.warmup, runs=args.runs,
                                  min_time_s=args.min_time) for path, _ in files]
     print(f"{'file':28} {'path':16} {'median ms':>10} {'p90':>8} {'p99':>8} {'first':>8} {'runs':>5} {'MB':>6}")
@@ -53,9 +74,7 @@ def _bench_files(args: argparse.Namespace) -> int:
               f"check batch: {' '.join(map(str, r['check_top1']))}")
     m = bench.machine()
     print(f"machine: {m['cpu']}, {m['cores']} cores, {m['arch']}")
-    if args.out:
-        bench.write_results(rows, args.out)
-        print(f"wrote {len(rows)} rows to {args.out}")
+    _write_rows(rows, args.out)
     return 0
 
 
@@ -74,10 +93,7 @@ def _bench(args: argparse.Namespace) -> int:
         if path not in inference.PATHS:
             raise ValueError(f"unknown path {path!r}; choose from {', '.join(inference.PATHS)} or all")
     models = [from_name(n, num_classes=args.num_classes) for n in names]  # bad names fail before any timing
-    if args.out:  # and a bad --out: a wrong suffix, an unwritable folder, a file that is not a results file
-        check_output(args.out, what="--out", suffixes=(".json", ".csv"))
-        if os.path.exists(args.out):
-            bench.read_results(args.out)
+    _check_results_out(args.out)
     rows, skipped = [], []
     for model in tqdm(models, desc="models", disable=len(models) == 1):
         for path in paths:
@@ -96,16 +112,7 @@ def _bench(args: argparse.Namespace) -> int:
     m = bench.machine()
     print(f"machine: {m['cpu']}, {m['cores']} cores, {m['arch']}, torch {m['torch']}; batch {args.batch}, "
           f"{rows[0]['threads'] if rows else torch_threads()} threads")
-    if args.out:
-        try:
-            bench.write_results(rows, args.out)
-        except (ValueError, OSError) as error:  # checked before timing, yet the write failed: keep the rows
-            import json
-
-            print(json.dumps(rows))
-            raise ValueError(f"could not add the rows to --out {args.out} ({error}); they are printed above as "
-                             "JSON") from error
-        print(f"wrote {len(rows)} rows to {args.out}")
+    _write_rows(rows, args.out)
     return 0
 
 
@@ -115,7 +122,7 @@ def _export(args: argparse.Namespace) -> int:
     from . import data, deploy, train
 
     suffix = os.path.splitext(args.out)[1].lower()
-    format = args.format or {".pte": "pte", ".onnx": "onnx"}.get(suffix)
+    format = args.format or {suffix: name for name, suffix in deploy.FORMATS.items()}.get(suffix)
     if format is None or deploy.FORMATS[format] != suffix:
         raise ValueError(f"--out {args.out} must end in {deploy.FORMATS[format] if format else '.pte or .onnx'}"
                          + (f" for --format {format}" if format else ""))

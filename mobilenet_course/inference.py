@@ -15,7 +15,6 @@ import os
 import platform
 import shutil
 import sysconfig
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -195,12 +194,9 @@ def _executorch_path(int8: bool) -> Callable:
     def build(model: nn.Module, example: torch.Tensor, calibration: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
         from . import deploy
 
-        try:
-            data = deploy.to_pte(model, example, int8=int8, calibration=calibration)
-            return deploy.DeployedModel(data, "pte", threads=torch.get_num_threads(),
-                                        name=getattr(model, "name", type(model).__name__))
-        except deploy.Unavailable as why:
-            raise Unavailable(str(why)) from why
+        data = deploy.to_pte(model, example, int8=int8, calibration=calibration)
+        return deploy.DeployedModel(data, "pte", threads=torch.get_num_threads(),
+                                    name=getattr(model, "name", type(model).__name__))
 
     return build
 
@@ -210,23 +206,18 @@ def _onnxruntime(model: nn.Module, example: torch.Tensor, calibration: torch.Ten
         import onnxruntime as ort
     except ImportError as error:
         raise Unavailable(f"needs onnxruntime ({error}); pip install onnx onnxscript onnxruntime") from error
-    try:
-        import onnxscript  # noqa: F401  (torch's ONNX exporter needs it)
-    except ImportError as error:
-        raise Unavailable(f"needs onnxscript for torch.onnx.export ({error}); pip install onnxscript") from error
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "model.onnx")
-        torch.onnx.export(model, (example,), path, input_names=["images"], output_names=["logits"], dynamo=True,
-                          verbose=False)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = torch.get_num_threads()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # ONNX Runtime's worker threads keep spinning for over 100 ms after a call, on the cores the next path needs:
-        # ExecuTorch timed in turns right after it took 5.9 ms instead of 3.5 (1.0-MobileNet-224, 2 cores). Stopping
-        # the spin when a call returns (spinning within a call stays) cost onnxruntime itself 3-11 % there (3.4-3.5 ms
-        # against 3.2-3.3), where turning spinning off altogether cost it over 20 % (4.0 ms).
-        options.add_session_config_entry("session.force_spinning_stop", "1")
-        session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    from . import deploy
+
+    data = deploy.to_onnx(model, example)  # the package's one ONNX export (mobilenet-course export uses it too)
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = torch.get_num_threads()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # ONNX Runtime's worker threads keep spinning for over 100 ms after a call, on the cores the next path needs:
+    # ExecuTorch timed in turns right after it took 5.9 ms instead of 3.5 (1.0-MobileNet-224, 2 cores). Stopping
+    # the spin when a call returns (spinning within a call stays) cost onnxruntime itself 3-11 % there (3.4-3.5 ms
+    # against 3.2-3.3), where turning spinning off altogether cost it over 20 % (4.0 ms).
+    options.add_session_config_entry("session.force_spinning_stop", "1")
+    session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
 
     def run(x: torch.Tensor) -> torch.Tensor:
         return torch.from_numpy(session.run(None, {"images": x.numpy()})[0])

@@ -167,3 +167,10 @@ def test_export_and_bench_file_errors_are_one_line(argv, message, capsys, tmp_pa
     assert err.startswith("mobilenet-course: error:") and len(err.strip().splitlines()) == 1, err
     assert re.search(message, err), err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_stored_cost_is_the_models_own_whatever_its_class():
+    # bench --pte reports the file's mult-adds from its metadata: a ConvMobileNet must not be costed as a MobileNet
+    for model in (mc.ConvMobileNet(), mc.ShallowMobileNet(), mc.MobileNetV1(0.5, 28, 10, in_channels=1, small_input=True)):
+        meta, cost = deploy.describe(model), mc.costs.profile(model)
+        assert (meta["mult_adds"], meta["params"]) == (cost.mult_adds, cost.params), model.name
