@@ -6,8 +6,8 @@ Book: chapter 3, "The MobileNet architecture"; the multipliers are chapters 4 an
 
 * ``alpha``, the width multiplier, scales the channel count of *every* layer, the first convolution included,
   by TF-slim's rule ``max(8, int(c * alpha))`` (its ``min_depth=8``). Keras rounds with ``int(c * alpha)`` and
-  no floor of 8; the two agree for ``alpha >= 0.25``, the paper's four values included, where no layer falls below
-  8 channels. Cost and parameters fall roughly as ``alpha**2``:
+  no floor of 8, timm to the nearest multiple of 8 (``CHANNEL_ROUNDING`` has all three); all three agree on the
+  paper's four values. Cost and parameters fall roughly as ``alpha**2``:
   ImageNet top-1 / million mult-adds / million parameters at 224 px are 70.6% / 569 / 4.2 for alpha 1.0,
   68.4% / 325 / 2.6 for 0.75, 63.7% / 149 / 1.3 for 0.5 and 50.6% / 41 / 0.5 for 0.25 (paper Table 6).
 * ``resolution`` (or the paper's ``rho = resolution / 224``), the resolution multiplier, sets the input size.
@@ -16,6 +16,11 @@ Book: chapter 3, "The MobileNet architecture"; the multipliers are chapters 4 an
 
 Every convolution is followed by batch norm and ReLU (``activation="relu6"`` gives the ReLU6 of the Keras, TF-slim
 and timm models). Global average pooling and one fully connected layer make the classifier.
+
+Three options, off by default, make the model the same network as the peers' (``mobilenet_course.pretrained``
+loads their weights; book: chapter 6, "The same network in Keras and timm"): ``activation="relu6"``,
+``padding="keras"`` (where the five stride-2 layers put their padding), ``bn_eps=1e-3`` (Keras' batch-norm
+epsilon) and ``rounding="keras"`` or ``"timm"`` (channel counts off the paper's grid).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from . import checks
@@ -36,6 +42,9 @@ __all__ = [
     "ConvMobileNet",
     "ShallowMobileNet",
     "scaled_channels",
+    "CHANNEL_ROUNDING",
+    "PADDINGS",
+    "PaddedConv2d",
     "format_alpha",
     "check_arguments",
     "ALPHA_LIMITS",
@@ -86,6 +95,9 @@ SHALLOW_REMOVED = range(6, 11)
 
 ACTIVATIONS = {"relu": nn.ReLU, "relu6": nn.ReLU6}
 
+PEER_DEFAULTS = {"activation": "relu", "padding": "symmetric", "bn_eps": 1e-5, "rounding": "tf-slim"}
+"""The options that make the model the same network as another library's, with their defaults."""
+
 
 def format_alpha(alpha: float) -> str:
     """Alpha as the paper writes it in a model name: 1.0, 0.75, 0.5, 0.25.
@@ -98,27 +110,99 @@ def format_alpha(alpha: float) -> str:
     return repr(alpha)
 
 
-def scaled_channels(channels: int, alpha: float) -> int:
-    """Channels of a layer after the width multiplier: ``max(8, int(channels * alpha))``.
+def _timm_channels(channels: int, alpha: float) -> int:
+    # timm's round_channels -> make_divisible(channels * alpha, divisor=8, min_value=8, round_limit=0.9)
+    value = channels * alpha
+    rounded = max(8, int(value + 4) // 8 * 8)
+    return rounded + 8 if rounded < 0.9 * value else rounded
 
-    TF-slim's rule (``min_depth=8``). Keras uses ``int(channels * alpha)`` with no floor; the two differ only below
-    ``alpha = 0.25``, where the 32 channels of the first convolution would fall under 8.
+
+CHANNEL_ROUNDING = {
+    "tf-slim": lambda channels, alpha: max(8, int(channels * alpha)),
+    "keras": lambda channels, alpha: int(channels * alpha),
+    "timm": _timm_channels,
+}
+"""How each implementation turns ``channels * alpha`` into a whole number of channels (book: chapter 4).
+
+* ``"tf-slim"``, the package's default, TF-slim's ``mobilenet_v1`` (``min_depth=8``): ``max(8, int(c * alpha))``.
+* ``"keras"``, ``keras.applications.MobileNet``: ``int(c * alpha)``, no floor (alpha 0.1 gives the first
+  convolution 3 channels).
+* ``"timm"``, timm's ``round_channels``: the nearest multiple of 8, at least 8, and one multiple more where
+  rounding down would lose over 10 % (alpha 0.35 gives 16, 24 and 48 channels where the others give 11, 22, 44).
+
+All three give the same channels for the paper's alphas 1, 0.75, 0.5 and 0.25, and for 1.25.
+"""
+
+
+def scaled_channels(channels: int, alpha: float, rounding: str = "tf-slim") -> int:
+    """Channels of a layer after the width multiplier; by default TF-slim's ``max(8, int(channels * alpha))``.
+
+    ``rounding`` names the rule of :data:`CHANNEL_ROUNDING`: ``"tf-slim"`` (``min_depth=8``), ``"keras"``
+    (``int(channels * alpha)``, no floor: it differs from TF-slim only below ``alpha = 0.25``, where the 32 channels
+    of the first convolution fall under 8) or ``"timm"`` (multiples of 8).
 
     Book: chapter 4, "Rounding channels to integers".
     """
-    return max(8, int(channels * alpha))
+    return CHANNEL_ROUNDING[checks.choice(rounding, "rounding", list(CHANNEL_ROUNDING))](channels, alpha)
+
+
+PADDINGS = ("symmetric", "keras")
+"""Where a stride-2 3x3 convolution puts its padding.
+
+* ``"symmetric"`` (PyTorch, timm and the package's default): one pixel on every side.
+* ``"keras"`` (``keras.applications.MobileNet``, and TensorFlow's ``"SAME"`` on every even side): none on the
+  top and left, one on the bottom and right, on the stem (TensorFlow's ``"SAME"``: an odd side gets one on every
+  side) and before each stride-2 depthwise convolution (``ZeroPadding2D(((0, 1), (0, 1)))``, whatever the side).
+  The sampling grid moves by one pixel, so every output of the layer changes, not only the border.
+"""
+
+
+class PaddedConv2d(nn.Conv2d):
+    """A convolution that zero-pads its input by ``pad`` = (left, right, top, bottom) itself and then pads no more.
+
+    The weights are an ``nn.Conv2d``'s (same names and shapes), so a state dict moves between the two.
+    """
+
+    def __init__(self, *args, pad: tuple[int, int, int, int], **kwargs) -> None:
+        super().__init__(*args, padding=0, **kwargs)
+        self.pad = tuple(pad)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(F.pad(x, self.pad))
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", pad={self.pad}"
+
+
+def _conv(in_channels: int, out_channels: int, kernel_size: int, stride: int, groups: int, padding: str,
+          side: int, stem: bool) -> nn.Conv2d:
+    """The convolution of one row of Table 1, padded as ``padding`` says for an input ``side`` pixels wide."""
+    if padding == "keras" and stride == 2 and not (stem and side % 2):
+        return PaddedConv2d(in_channels, out_channels, kernel_size, stride, groups=groups, bias=False,
+                            pad=(0, 1, 0, 1))
+    return nn.Conv2d(in_channels, out_channels, kernel_size, stride, kernel_size // 2, groups=groups, bias=False)
+
+
+class Options(NamedTuple):
+    """How every layer is made: the activation, where stride-2 layers pad, and batch norm's epsilon."""
+
+    activation: str = "relu"
+    padding: str = "symmetric"
+    bn_eps: float = 1e-5
 
 
 class ConvBNAct(nn.Sequential):
-    """A convolution (no bias), batch norm and the activation: one row of Table 1."""
+    """A convolution (no bias), batch norm and the activation: one row of Table 1.
 
-    def __init__(
-        self, in_channels: int, out_channels: int, kernel_size: int, stride: int, groups: int, activation: str
-    ) -> None:
+    ``side`` is the width of the input in pixels (it decides the stem's padding where ``padding="keras"``).
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int, groups: int,
+                 options: Options = Options(), side: int = 0, stem: bool = False) -> None:
         super().__init__(
-            nn.Conv2d(in_channels, out_channels, kernel_size, stride, kernel_size // 2, groups=groups, bias=False),
-            nn.BatchNorm2d(out_channels),
-            ACTIVATIONS[activation](inplace=True),
+            _conv(in_channels, out_channels, kernel_size, stride, groups, options.padding, side, stem),
+            nn.BatchNorm2d(out_channels, eps=options.bn_eps),
+            ACTIVATIONS[options.activation](inplace=True),
         )
 
 
@@ -128,18 +212,18 @@ class DepthwiseSeparable(nn.Sequential):
     Book: chapter 2, "Depthwise separable convolution".
     """
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int, activation: str) -> None:
+    def __init__(self, in_channels: int, out_channels: int, stride: int, options: Options = Options()) -> None:
         super().__init__()
-        self.depthwise = ConvBNAct(in_channels, in_channels, 3, stride, groups=in_channels, activation=activation)
-        self.pointwise = ConvBNAct(in_channels, out_channels, 1, 1, groups=1, activation=activation)
+        self.depthwise = ConvBNAct(in_channels, in_channels, 3, stride, groups=in_channels, options=options)
+        self.pointwise = ConvBNAct(in_channels, out_channels, 1, 1, groups=1, options=options)
 
 
 class FullConvBlock(nn.Sequential):
     """Paper Figure 3 (left): the standard 3x3 convolution a separable block replaces (Table 4)."""
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int, activation: str) -> None:
+    def __init__(self, in_channels: int, out_channels: int, stride: int, options: Options = Options()) -> None:
         super().__init__()
-        self.conv = ConvBNAct(in_channels, out_channels, 3, stride, groups=1, activation=activation)
+        self.conv = ConvBNAct(in_channels, out_channels, 3, stride, groups=1, options=options)
 
 
 ALPHA_LIMITS = (0.01, 1.5)
@@ -159,7 +243,8 @@ MAX_IN_CHANNELS = 512
 
 def check_arguments(alpha: float = 1.0, resolution: int | None = None, num_classes: int = 1000, *,
                     rho: float | None = None, in_channels: int = 3, small_input: bool = False,
-                    activation: str = "relu", dropout: float = 0.0, blocks: tuple[Block, ...] = TABLE1_BLOCKS
+                    activation: str = "relu", dropout: float = 0.0, padding: str = "symmetric",
+                    bn_eps: float = 1e-5, rounding: str = "tf-slim", blocks: tuple[Block, ...] = TABLE1_BLOCKS
                     ) -> dict:
     """Check the arguments of :class:`MobileNetV1` without building anything; return them normalised.
 
@@ -172,7 +257,7 @@ def check_arguments(alpha: float = 1.0, resolution: int | None = None, num_class
     -------
     dict
         ``alpha`` (float), ``resolution`` (int), ``num_classes``, ``in_channels`` (ints), ``small_input`` (bool),
-        ``activation`` (str) and ``dropout`` (float).
+        ``activation`` (str), ``dropout`` (float), ``padding`` (str), ``bn_eps`` (float) and ``rounding`` (str).
     """
     alpha = checks.number(alpha, "alpha", low=ALPHA_LIMITS[0], high=ALPHA_LIMITS[1],
                           hint=" (the paper uses 1, 0.75, 0.5, 0.25)")
@@ -194,6 +279,11 @@ def check_arguments(alpha: float = 1.0, resolution: int | None = None, num_class
         resolution = from_rho
     if resolution is None:
         resolution = REFERENCE_RESOLUTION
+    rounding = checks.choice(rounding, "rounding", list(CHANNEL_ROUNDING))
+    if scaled_channels(TABLE1_FIRST_CONV.out_channels, alpha, rounding) < 1:
+        raise checks.ArgumentError(
+            f"alpha={alpha} gives the first convolution no channel with rounding={rounding!r} (int(32 * alpha) = 0); "
+            f"alpha must be at least 1/32 = 0.03125 there, or use rounding='tf-slim' (at least 8 channels)")
     strides = [TABLE1_FIRST_CONV.stride if not small_input else 1] + [b.stride for b in blocks]
     halvings = sum(s == 2 for s in strides)
     if resolution < 2**halvings:
@@ -211,6 +301,10 @@ def check_arguments(alpha: float = 1.0, resolution: int | None = None, num_class
         "small_input": small_input,
         "activation": checks.choice(activation, "activation", sorted(ACTIVATIONS)),
         "dropout": checks.number(dropout, "dropout", low=0, high=1, high_open=True),
+        "padding": checks.choice(padding, "padding", list(PADDINGS)),
+        "bn_eps": checks.number(bn_eps, "bn_eps", low=0, low_open=True, high=1,
+                                hint=" (PyTorch's default is 1e-5, Keras' 1e-3)"),
+        "rounding": rounding,
     }
 
 
@@ -242,6 +336,17 @@ class MobileNetV1(nn.Module):
         The paper's ReLU, or the ReLU6 of the Keras, TF-slim and timm implementations.
     dropout : float
         Dropout before the classifier, in [0, 1) (Keras uses 0.001; 0 disables it).
+    padding : {"symmetric", "keras"}
+        Where the five stride-2 layers (the stem, depthwise blocks 2, 4, 6 and 12) pad: one pixel on every side
+        (PyTorch's and timm's convention), or none on the top and left and one on the bottom and right, as Keras
+        and TensorFlow's ``"SAME"`` do (:data:`PADDINGS` gives the exact rule). Weights trained with one padding
+        give different outputs with the other: the sampling grid of the layer moves by a pixel. With ``"keras"``
+        an odd side is halved downwards (25 px become 12, not 13), as in Keras.
+    bn_eps : float
+        Batch norm's epsilon, added to the variance (PyTorch's and timm's 1e-5; Keras' 1e-3).
+    rounding : {"tf-slim", "keras", "timm"}
+        How ``channels * alpha`` becomes a whole number (:data:`CHANNEL_ROUNDING`). The three agree for the
+        paper's alphas.
 
     Raises
     ------
@@ -275,13 +380,17 @@ class MobileNetV1(nn.Module):
         small_input: bool = False,
         activation: str = "relu",
         dropout: float = 0.0,
+        padding: str = "symmetric",
+        bn_eps: float = 1e-5,
+        rounding: str = "tf-slim",
     ) -> None:
         config = check_arguments(alpha, resolution, num_classes, rho=rho, in_channels=in_channels,
-                                 small_input=small_input, activation=activation, dropout=dropout, blocks=self.blocks)
+                                 small_input=small_input, activation=activation, dropout=dropout, padding=padding,
+                                 bn_eps=bn_eps, rounding=rounding, blocks=self.blocks)
         super().__init__()
         alpha, resolution, num_classes = config["alpha"], config["resolution"], config["num_classes"]
         in_channels, small_input, activation = config["in_channels"], config["small_input"], config["activation"]
-        strides = [TABLE1_FIRST_CONV.stride if not small_input else 1] + [b.stride for b in self.blocks]
+        stem_stride = TABLE1_FIRST_CONV.stride if not small_input else 1
 
         self.alpha = alpha
         self.resolution = resolution
@@ -289,12 +398,17 @@ class MobileNetV1(nn.Module):
         self.num_classes = num_classes
         self.small_input = small_input
         self.activation = activation
+        self.padding = config["padding"]
+        self.bn_eps = config["bn_eps"]
+        self.rounding = config["rounding"]
+        options = Options(activation, self.padding, self.bn_eps)
 
-        channels = scaled_channels(TABLE1_FIRST_CONV.out_channels, alpha)
-        layers: list[nn.Module] = [ConvBNAct(in_channels, channels, 3, strides[0], groups=1, activation=activation)]
+        channels = scaled_channels(TABLE1_FIRST_CONV.out_channels, alpha, self.rounding)
+        layers: list[nn.Module] = [ConvBNAct(in_channels, channels, 3, stem_stride, groups=1, options=options,
+                                             side=resolution, stem=True)]
         for block in self.blocks:
-            out_channels = scaled_channels(block.out_channels, alpha)
-            layers.append(self.make_block(channels, out_channels, block.stride, activation))
+            out_channels = scaled_channels(block.out_channels, alpha, self.rounding)
+            layers.append(self.make_block(channels, out_channels, block.stride, options))
             channels = out_channels
         self.features = nn.Sequential(*layers)
         self.pool = nn.AdaptiveAvgPool2d(1)
@@ -313,9 +427,9 @@ class MobileNetV1(nn.Module):
                 nn.init.zeros_(m.bias)
 
     @staticmethod
-    def make_block(in_channels: int, out_channels: int, stride: int, activation: str) -> nn.Module:
+    def make_block(in_channels: int, out_channels: int, stride: int, options: Options) -> nn.Module:
         """One row pair of Table 1: a depthwise separable block."""
-        return DepthwiseSeparable(in_channels, out_channels, stride, activation)
+        return DepthwiseSeparable(in_channels, out_channels, stride, options)
 
     @property
     def rho(self) -> float:
@@ -346,7 +460,9 @@ class MobileNetV1(nn.Module):
         return self.classifier(self.dropout(x))
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha:g}, resolution={self.resolution}, rho={self.rho:.4g}"
+        peers = "".join(f", {key}={getattr(self, key)!r}" for key, default in PEER_DEFAULTS.items()
+                        if getattr(self, key) != default)
+        return f"alpha={self.alpha:g}, resolution={self.resolution}, rho={self.rho:.4g}" + peers
 
 
 class ConvMobileNet(MobileNetV1):
@@ -357,8 +473,8 @@ class ConvMobileNet(MobileNetV1):
     """
 
     @staticmethod
-    def make_block(in_channels: int, out_channels: int, stride: int, activation: str) -> nn.Module:
-        return FullConvBlock(in_channels, out_channels, stride, activation)
+    def make_block(in_channels: int, out_channels: int, stride: int, options: Options) -> nn.Module:
+        return FullConvBlock(in_channels, out_channels, stride, options)
 
 
 class ShallowMobileNet(MobileNetV1):

@@ -366,7 +366,8 @@ def _preprocessing(loader: DataLoader) -> dict | None:
 
 def _config(model: nn.Module) -> dict:
     """What is needed to rebuild the model a checkpoint holds (MobileNetV1 and its variants)."""
-    keys = ("alpha", "resolution", "num_classes", "in_channels", "small_input", "activation")
+    keys = ("alpha", "resolution", "num_classes", "in_channels", "small_input", "activation", "padding", "bn_eps",
+            "rounding")
     return {"class": type(model).__name__, **{k: getattr(model, k) for k in keys if hasattr(model, k)}}
 
 

@@ -121,6 +121,10 @@ def test_malformed_name_says_what_is_allowed(bad):
     ({"rho": -1}, "rho must be a positive, finite number"),
     ({"activation": "gelu"}, "activation must be one of 'relu', 'relu6'"),
     ({"num_classes": 0}, r"num_classes must be a whole number in \[1, 100000\]"),
+    ({"padding": "same"}, "padding must be one of 'symmetric', 'keras'"),
+    ({"bn_eps": 0}, "bn_eps must be .*Keras' 1e-3"),
+    ({"rounding": "round"}, "rounding must be one of 'tf-slim', 'keras', 'timm'"),
+    ({"alpha": 0.02, "rounding": "keras"}, r"no channel with rounding='keras' \(int\(32 \* alpha\) = 0\)"),
 ])
 def test_bad_arguments_raise_clear_errors(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -144,6 +148,49 @@ def test_small_input_option_keeps_body_and_quadruples_cost():
     assert ps.layers[0].stride == 1 and ps.layers[-2].output_size == 2 and pb.layers[-2].output_size == 1
     convs = lambda p: sum(r.mult_adds for r in p.layers if r.kind != "fc")  # noqa: E731
     assert convs(ps) == 4 * convs(pb)
+
+
+@pytest.mark.parametrize("alpha, rounding, stem, block2, block4", [
+    (0.1, "tf-slim", 8, 12, 25), (0.1, "keras", 3, 12, 25), (0.1, "timm", 8, 16, 24),
+    (0.35, "tf-slim", 11, 44, 89), (0.35, "keras", 11, 44, 89), (0.35, "timm", 16, 48, 88),
+])
+def test_each_librarys_channel_rounding(alpha, rounding, stem, block2, block4):
+    """TF-slim: max(8, int(c a)); Keras: int(c a); timm: the nearest multiple of 8, up one where that loses > 10 %."""
+    model = mc.MobileNetV1(alpha, 64, rounding=rounding)
+    assert model.features[0][0].out_channels == stem
+    assert model.features[2].pointwise[0].out_channels == block2  # 128 channels in Table 1
+    assert model.features[4].pointwise[0].out_channels == block4  # 256
+    for paper_alpha in (*mc.PAPER_ALPHAS, 1.25):
+        assert len({tuple(mc.model.scaled_channels(c, paper_alpha, r) for c in (32, 64, 128, 256, 512, 1024))
+                    for r in mc.model.CHANNEL_ROUNDING}) == 1, f"the rules disagree at alpha {paper_alpha}"
+
+
+def test_keras_padding_moves_the_stride_two_grid_and_halves_odd_sides_downwards():
+    symmetric = mc.MobileNetV1(0.25, 200)
+    keras = mc.MobileNetV1(0.25, 200, padding="keras")
+    sides = lambda model: [row.output_size for row in mc.costs.profile(model).layers if row.kind == "depthwise"]  # noqa: E731
+    # 200 px: 100 after the stem, 50 after block 2, 25 after block 4; then Keras 12, PyTorch 13
+    assert sides(symmetric)[5] == 13 and sides(keras)[5] == 12
+    strided = [m for m in keras.modules() if isinstance(m, torch.nn.Conv2d) and m.stride == (2, 2)]
+    assert len(strided) == 5 and all(isinstance(m, mc.model.PaddedConv2d) and m.pad == (0, 1, 0, 1) for m in strided)
+    # the weights have the same names, and with them the outputs differ everywhere, not only at the border
+    keras.load_state_dict(symmetric.state_dict())
+    x = torch.randn(1, 3, 8, 8)
+    conv = keras.features[0][0]
+    shifted, centred = conv(x), torch.nn.functional.conv2d(x, conv.weight, stride=2, padding=1)
+    assert shifted.shape == centred.shape == (1, 8, 4, 4)
+    assert (shifted - centred).abs().amin() > 0
+    # an odd side: TensorFlow's "SAME" pads the stem by one on every side, as PyTorch does
+    assert type(mc.MobileNetV1(0.25, 225, padding="keras").features[0][0]) is torch.nn.Conv2d
+    assert mc.MobileNetV1(0.25, 64, bn_eps=1e-3).features[0][1].eps == 1e-3
+
+
+def test_keras_padding_survives_batch_norm_folding():
+    model = mc.MobileNetV1(0.25, 64, padding="keras", activation="relu6", bn_eps=1e-3).eval()
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.allclose(mc.inference.fold_batch_norm(model)(x), model(x), atol=1e-5)
+    assert "padding='keras'" in repr(model) and "bn_eps=0.001" in repr(model)
 
 
 def test_relu6_option():

@@ -321,7 +321,8 @@ def test_train_command_writes_checkpoint_and_metrics(tmp_path, monkeypatch, caps
     assert metrics["alpha"] == 0.25 and metrics["epochs"] == 1 and len(metrics["history"]) == 1
     state = train.load_checkpoint(tmp_path / "m.pt")
     assert state["config"] == {"class": "MobileNetV1", "alpha": 0.25, "resolution": 28, "num_classes": 10,
-                               "in_channels": 1, "small_input": True, "activation": "relu"}
+                               "in_channels": 1, "small_input": True, "activation": "relu", "padding": "symmetric",
+                               "bn_eps": 1e-5, "rounding": "tf-slim"}
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["test_accuracy"] == metrics["test_accuracy"]
 
 
