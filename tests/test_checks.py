@@ -207,6 +207,9 @@ ARGUMENTS = st.fixed_dictionaries({}, optional={
     "small_input": st.one_of(st.booleans(), st.booleans(), st.sampled_from(["no", 0, 1, None, np.bool_(False)])),
     "dropout": numbers_and_junk(0.0, 0.5, 0.999),
     "activation": st.sampled_from(["relu", "relu6", "relu", "relu6", "gelu", None, 1]),
+    "padding": st.sampled_from(["symmetric", "keras", "keras", "same", None, 1]),
+    "bn_eps": numbers_and_junk(1e-5, 1e-3, 0.5),
+    "rounding": st.sampled_from(["tf-slim", "keras", "timm", "timm", "round", None]),
 })
 
 
@@ -229,7 +232,8 @@ def test_fuzz_constructor_arguments(cls, kwargs):
         # The name carries alpha and resolution; the stem (small_input) is an argument, as in from_name's docstring.
         assert mc.from_name(model.name, small_input=model.small_input).name == model.name
         assert {k: getattr(model, k) for k in ("alpha", "resolution", "num_classes", "in_channels", "small_input",
-                                               "activation")} == {k: v for k, v in config.items() if k != "dropout"}
+                                               "activation", "padding", "bn_eps", "rounding")} == \
+            {k: v for k, v in config.items() if k != "dropout"}
 
 
 # -- item 12: the budget picker ----------------------------------------------------------------------------------------
