@@ -34,7 +34,8 @@ from torch import nn
 
 from .model import TABLE1_BLOCKS, TABLE1_FIRST_CONV, MobileNetV1, scaled_channels
 
-__all__ = ["Preprocessing", "timm_preprocessing", "keras_preprocessing", "TIMM_STAGES", "timm_key", "from_timm",
+__all__ = ["Preprocessing", "timm_preprocessing", "keras_preprocessing", "TIMM_STAGES", "timm_key", "timm_mobilenet",
+           "from_timm",
            "keras_layer", "from_keras", "predict", "keras_mobilenet", "keras_batch_norm_from_data", "keras_difference",
            "logit_difference"]
 
@@ -217,6 +218,18 @@ def _timm_position(block: int) -> tuple[int, int]:
             return stage, block
         block -= count
     raise KeyError(f"MobileNet v1 has {sum(TIMM_STAGES)} blocks, not {block + sum(TIMM_STAGES) + 1}")
+
+
+def timm_mobilenet(name: str = "mobilenetv1_100.ra4_e3600_r224_in1k", *, pretrained: bool = False) -> nn.Module:
+    """timm's MobileNet v1 ``name`` (``timm.create_model``); ``pretrained=True`` downloads its ImageNet weights from
+    the Hugging Face Hub (about 17 MB for ``mobilenetv1_100``). Needs timm, and a torchvision that matches torch
+    (Colab has both)."""
+    try:
+        import timm
+    except Exception as error:  # ImportError, or torchvision's own error when it does not match torch
+        raise ImportError(f"this needs timm (pip install timm) and a torchvision that imports beside torch "
+                          f"{torch.__version__}: {type(error).__name__}: {error}") from error
+    return timm.create_model(name, pretrained=pretrained).eval()
 
 
 def from_timm(model_or_state_dict: nn.Module | Mapping[str, torch.Tensor], *, alpha: float | None = None,

@@ -39,13 +39,15 @@ def run(*args, **kwargs):
 
 @pytest.fixture(scope="module")
 def colab(tmp_path_factory):
-    """The Colab-like environment: venv, torch, ipywidgets 7.7, kernel tools, the package as a wheel, IPython startup."""
-    marker = VENV / ".ready-ipywidgets-7.7-nbval"
+    """The Colab-like environment: venv, torch, ipywidgets 7.7, Keras 3, kernel tools, the package as a wheel, IPython
+    startup."""
+    marker = VENV / ".ready-ipywidgets-7.7-nbval-keras"
     if not marker.exists():
         shutil.rmtree(VENV, ignore_errors=True)
         run(sys.executable, "-m", "venv", VENV)
         run(PY, "-m", "pip", "install", "-q", "torch==2.13.0")
         run(PY, "-m", "pip", "install", "-q", "ipywidgets==7.7.*", "nbclient", "ipykernel", "pytest", "nbval")
+        run(PY, "-m", "pip", "install", "-q", "keras>=3.5")  # Colab has Keras 3 (chapter 6 runs it on torch)
         marker.touch()
     # A package left from an earlier run has the same version: pip would keep it instead of this checkout's.
     run(PY, "-m", "pip", "uninstall", "-q", "-y", "mobilenet-course")
