@@ -179,25 +179,34 @@ TRAIN_PRESETS = {
 }
 
 
+ARCHITECTURES = ("MobileNet", "ConvMobileNet", "ShallowMobileNet")
+"""What `train --architecture` builds: MobileNetV1, or the paper's Table 4 and Table 5 variants."""
+
+
 def run_training(alpha: float, resolution: int, small_input: bool, epochs: int, batch_size: int, lr: float,
                  dataset: str = "fashion-mnist", data_path: str | None = None, subset: int | None = None,
                  threads: int | None = None, seed: int = 0, device: str = "auto", checkpoint: str | None = None,
-                 resume: bool = False, progress: bool = True) -> dict:
+                 resume: bool = False, progress: bool = True, architecture: str = "MobileNet") -> dict:
     """Train one configuration and return its metrics (what `mobilenet-course train` and the benchmark print).
 
     The same ``seed`` gives the same starting weights, data order, augmentation and (on the CPU) metrics, whatever
-    ran before in the process.
+    ran before in the process. ``architecture`` is one of :data:`ARCHITECTURES`. Under ``torchrun`` every process
+    trains its share (:func:`mobilenet_course.train.fit`) and returns the same metrics.
     """
     import time
 
     import torch
 
-    from . import data, train
-    from .model import MobileNetV1, check_arguments
+    from . import data, model as models, train
+    from .model import check_arguments
 
     # checked before the data are read: a bad device or configuration fails at once
     train.pick_device(device)
-    check_arguments(alpha, resolution, 10, small_input=small_input)
+    kind = {"MobileNet": models.MobileNetV1, "ConvMobileNet": models.ConvMobileNet,
+            "ShallowMobileNet": models.ShallowMobileNet}.get(architecture)
+    if kind is None:
+        raise checks.ArgumentError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {architecture!r}")
+    check_arguments(alpha, resolution, 10, small_input=small_input, blocks=kind.blocks)
     if threads is not None:
         torch.set_num_threads(checks.threads(threads))
     began = time.perf_counter()
@@ -210,25 +219,29 @@ def run_training(alpha: float, resolution: int, small_input: bool, epochs: int, 
     # Seeded just before the model is built, so that the seed fixes the starting weights whatever drew random
     # numbers earlier in the process; the loaders have their own generators and fit reseeds every epoch.
     torch.manual_seed(seed)
-    model = MobileNetV1(alpha, resolution, 10, in_channels=channels, small_input=small_input)
+    model = kind(alpha, resolution, 10, in_channels=channels, small_input=small_input)
     train_loader, test_loader = data.loaders(splits, resolution, batch_size=batch_size, subset=subset, seed=seed)
     history = train.fit(model, train_loader, test_loader, epochs=epochs, lr=lr, device=device, seed=seed,
                         checkpoint=checkpoint, resume=resume, progress=progress,
                         on_epoch=lambda h: print(f"epoch {h.epochs[-1].epoch}: test accuracy "
                                                  f"{h.epochs[-1].test_accuracy:.4f}, {h.epochs[-1].seconds:.0f} s",
                                                  flush=True))
-    return {"test_accuracy": history.test_accuracy, "wall_s": round(time.perf_counter() - began, 1),
+    wall_s = round(time.perf_counter() - began, 1)
+    trained_on = str(next(model.parameters()).device)
+    cost = costs.profile(model.cpu())
+    return {"test_accuracy": history.test_accuracy, "wall_s": wall_s,
             "train_s": round(history.seconds, 1), "epochs": epochs, "alpha": alpha, "resolution": resolution,
             "small_input": small_input, "batch_size": batch_size, "lr": lr, "threads": torch.get_num_threads(),
-            "dataset": dataset, "subset": subset, "seed": seed, "model": model.name,
-            "mult_adds": __import__("mobilenet_course").costs.profile(model).mult_adds,
+            "dataset": dataset, "subset": subset, "seed": seed, "model": model.name, "architecture": architecture,
+            "processes": train.process_group()[1],
+            "mult_adds": cost.mult_adds, "params": cost.params, "device": trained_on,
             "machine": bench.machine(), "history": history.to_dicts()}
 
 
 def _train(args: argparse.Namespace) -> int:
     import json
 
-    from .train import write_metrics
+    from .train import is_main_process, write_metrics
 
     for option, value in (("--checkpoint", args.checkpoint), ("--metrics", args.metrics)):
         if value:
@@ -244,7 +257,9 @@ def _train(args: argparse.Namespace) -> int:
         config["small_input"] = args.small_input
     metrics = run_training(**config, dataset=args.dataset, data_path=args.data, subset=args.subset,
                            threads=args.threads, seed=args.seed, device=args.device, checkpoint=args.checkpoint,
-                           resume=args.resume, progress=not args.no_progress)
+                           resume=args.resume, progress=not args.no_progress, architecture=args.architecture)
+    if not is_main_process():  # under torchrun, rank 0 alone writes and prints the results
+        return 0
     if args.metrics:
         try:
             write_metrics(args.metrics, metrics)
@@ -428,6 +443,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=checks.cli_whole(low=1, high=65_536), help="images per step")
     p.add_argument("--lr", type=checks.cli_number(low=0, high=10, low_open=True),
                    help="peak learning rate of the one-cycle schedule, in (0, 10]")
+    p.add_argument("--architecture", choices=ARCHITECTURES, default="MobileNet",
+                   help="MobileNet (default), ConvMobileNet (full 3x3 convolutions, paper Table 4) or "
+                        "ShallowMobileNet (five 14x14x512 blocks removed, Table 5)")
     p.add_argument("--dataset", choices=["fashion-mnist", "cifar10"], default="fashion-mnist", help="data set")
     p.add_argument("--data", metavar="PATH",
                    help="where the data set is: Fashion-MNIST's folder of four files; CIFAR-10's archive "

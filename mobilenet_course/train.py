@@ -23,8 +23,7 @@ from .data import ImageDataset
 from .files import atomic_write
 
 __all__ = ["EpochStats", "History", "fit", "evaluate", "pick_device", "save_checkpoint", "load_checkpoint",
-           "model_from_checkpoint",
-           "CheckpointError"]
+           "model_from_checkpoint", "process_group", "is_main_process", "CheckpointError"]
 
 
 class CheckpointError(ValueError):
@@ -100,6 +99,40 @@ def pick_device(device: str = "auto") -> torch.device:
     if dev.type == "mps" and not mps:
         raise checks.ArgumentError(f"device {device!r}: Apple's MPS is not available here; {allowed}")
     return dev
+
+
+def process_group() -> tuple[int, int]:
+    """``(rank, world size)`` of this process: ``(0, 1)`` alone, else as ``torchrun`` set them.
+
+    Under ``torchrun --nproc-per-node N`` (``WORLD_SIZE`` > 1 in the environment) this joins the process group
+    the first time it is called: NCCL when CUDA is available, else gloo (the CPU).
+    """
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return 0, 1
+    import torch.distributed as dist
+
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return dist.get_rank(), dist.get_world_size()
+
+
+def is_main_process() -> bool:
+    """True alone, and in rank 0 of a ``torchrun`` run: the process that writes checkpoints and results."""
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+def _shard(loader: DataLoader, rank: int, world: int, seed: int) -> DataLoader:
+    """The training loader of one of ``world`` processes: a ``DistributedSampler``'s share of the data set, and a
+    ``world``-th of the batch, so that the processes together take the steps one process would."""
+    from torch.utils.data.distributed import DistributedSampler
+
+    if loader.batch_size % world:
+        raise checks.ArgumentError(f"the batch size {loader.batch_size} must split evenly among the {world} "
+                                   "processes: give a multiple of the number of processes")
+    sampler = DistributedSampler(loader.dataset, num_replicas=world, rank=rank, shuffle=True, seed=seed)
+    return DataLoader(loader.dataset, batch_size=loader.batch_size // world, sampler=sampler,
+                      num_workers=loader.num_workers, collate_fn=loader.collate_fn)
 
 
 def _sha256(path: Path) -> str:
@@ -249,6 +282,15 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, 
     on_epoch : callable, optional
         Called with the history after every epoch (the training widget draws its curve with it).
 
+    Several processes
+        Under ``torchrun --nproc-per-node N`` (:func:`process_group`) the model is wrapped in
+        ``DistributedDataParallel`` (gloo on the CPU, NCCL with one GPU per process), each process reads its share
+        of the training set through a ``DistributedSampler`` with a ``N``-th of the batch (the batch size must
+        divide by ``N``), so the processes together take the steps, and see the batch size, of one process.
+        Gradients and batch-norm statistics are kept equal across processes, every process evaluates the whole
+        test set, the history holds the training loss and accuracy of all processes, and only rank 0 writes
+        the checkpoint, calls ``on_epoch`` and shows progress.
+
     Returns
     -------
     History
@@ -264,6 +306,12 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, 
     channels_last = None if channels_last is None else checks.flag(channels_last, "channels_last")
     resume, progress = checks.flag(resume, "resume"), checks.flag(progress, "progress")
     dev = pick_device(device)
+    rank, world = process_group()
+    if world > 1 and dev.type == "cuda":
+        dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+        torch.cuda.set_device(dev)
+    main = rank == 0
+    progress = progress and main
     channels_last = dev.type == "cpu" if channels_last is None else channels_last
     model.to(dev)
     if dev.type == "cuda":
@@ -272,13 +320,18 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, 
                 loader.dataset.to(dev)
     if channels_last:
         model.to(memory_format=torch.channels_last)
+    settings_batch = train_loader.batch_size
+    network = model
+    if world > 1:
+        train_loader = _shard(train_loader, rank, world, seed)
+        network = nn.parallel.DistributedDataParallel(model, device_ids=[dev.index] if dev.type == "cuda" else None)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, epochs=epochs,
                                                    steps_per_epoch=len(train_loader),
                                                    pct_start=_warmup_fraction(epochs * len(train_loader)))
     loss_fn = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
     settings = {"epochs": epochs, "lr": lr, "weight_decay": weight_decay, "label_smoothing": label_smoothing,
-                "seed": seed, "batch_size": train_loader.batch_size, "steps_per_epoch": len(train_loader),
+                "seed": seed, "batch_size": settings_batch, "steps_per_epoch": len(train_loader),
                 "training_images": len(train_loader.dataset)}
     history, start = History(), 0
     if resume and checkpoint is not None and Path(checkpoint).exists():
@@ -297,8 +350,10 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, 
         torch.manual_seed(seed * 1_000_003 + epoch)
         if train_loader.generator is not None:
             train_loader.generator.manual_seed(seed * 1_000_003 + epoch)
-        if hasattr(train_loader.dataset, "set_epoch"):
-            train_loader.dataset.set_epoch(epoch, seed)
+        if hasattr(train_loader.sampler, "set_epoch"):  # a DistributedSampler: a new order every epoch
+            train_loader.sampler.set_epoch(epoch)
+        if hasattr(train_loader.dataset, "set_epoch"):  # each process its own augmentation draws
+            train_loader.dataset.set_epoch(epoch, seed + rank * 7_919)
         model.train()
         began, loss_sum, correct, count = time.perf_counter(), 0.0, 0, 0
         bar = tqdm(train_loader, desc=f"epoch {epoch + 1}/{epochs}", disable=not progress, leave=False)
@@ -306,7 +361,7 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, 
             x, y = x.to(dev), y.to(dev)  # no copy when the data set is on the device already
             if channels_last:
                 x = x.contiguous(memory_format=torch.channels_last)
-            logits = model(x)
+            logits = network(x)
             loss = loss_fn(logits, y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -316,15 +371,23 @@ def fit(model: nn.Module, train_loader: DataLoader, test_loader: DataLoader, *, 
             correct += (logits.argmax(1) == y).sum().item()
             count += len(y)
             bar.set_postfix(loss=f"{loss_sum / count:.3f}", acc=f"{correct / count:.3f}")
+        if world > 1:  # the training figures of all processes
+            import torch.distributed as dist
+
+            totals = torch.tensor([loss_sum, correct, count], dtype=torch.float64, device=dev)
+            dist.all_reduce(totals)
+            loss_sum, correct, count = totals[0].item(), int(totals[1].item()), int(totals[2].item())
+            for buffer in model.buffers():  # batch norm's statistics as rank 0 has them, in every process
+                dist.broadcast(buffer, 0)
         test_loss, test_accuracy = evaluate(model, test_loader, dev, channels_last)
         history.epochs.append(EpochStats(epoch + 1, loss_sum / count, correct / count, test_loss, test_accuracy,
                                          time.perf_counter() - began, schedule.get_last_lr()[0]))
-        if checkpoint is not None:
+        if checkpoint is not None and main:
             save_checkpoint(checkpoint, {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                                          "schedule": schedule.state_dict(), "epochs": epochs,
                                          "history": history.to_dicts(), "config": _config(model),
                                          "training": settings, "preprocessing": _preprocessing(train_loader)})
-        if on_epoch is not None:
+        if on_epoch is not None and main:
             on_epoch(history)
     model.to(memory_format=torch.contiguous_format)
     return history
