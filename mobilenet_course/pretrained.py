@@ -37,7 +37,7 @@ from .model import TABLE1_BLOCKS, TABLE1_FIRST_CONV, MobileNetV1, scaled_channel
 __all__ = ["Preprocessing", "timm_preprocessing", "keras_preprocessing", "TIMM_STAGES", "timm_key", "timm_mobilenet",
            "from_timm",
            "keras_layer", "from_keras", "predict", "keras_mobilenet", "keras_batch_norm_from_data", "keras_difference",
-           "logit_difference"]
+           "keras_differences", "logit_difference"]
 
 TIMM_STAGES = (1, 2, 2, 6, 2)
 """Depthwise separable blocks in each of timm's five stages (its ``arch_def``: ``dsa_r1``, ``r2``, ``r2``, ``r6``,
@@ -495,19 +495,31 @@ def keras_difference(alpha: float, resolution: int, *, padding: str = "keras", b
 
     Book: chapter 6, "The same network in Keras and timm".
     """
+    changes = {"padding": padding} if bn_eps is None else {"padding": padding, "bn_eps": bn_eps}
+    return keras_differences(alpha, resolution, {"": changes}, batch=batch, seed=seed)[""]
+
+
+def keras_differences(alpha: float, resolution: int, variants: Mapping[str, dict], *, batch: int = 4,
+                      seed: int = 0) -> dict[str, float]:
+    """:func:`keras_difference` for several variants of the copy at once, from one Keras model and one set of images.
+
+    ``variants`` maps a label to the options changed in the copy (``{"padding": "symmetric"}``, ``{"bn_eps": 1e-5}``,
+    ``{}`` for the copy as :func:`from_keras` makes it); returns the largest logit difference of each.
+    """
     keras = _import_keras()
     keras.utils.set_random_seed(seed)
     source = keras_mobilenet(alpha, resolution)
     images = np.random.default_rng(seed).uniform(-1, 1, (batch, resolution, resolution, 3)).astype(np.float32)
     keras_batch_norm_from_data(source, images, seed)
     copy = from_keras(source)
-    if padding != copy.padding or (bn_eps is not None and bn_eps != copy.bn_eps):
-        changed = MobileNetV1(copy.alpha, copy.resolution, copy.num_classes, activation=copy.activation,
-                              padding=padding, bn_eps=copy.bn_eps if bn_eps is None else bn_eps,
-                              rounding=copy.rounding).eval()
+    out = {}
+    for label, changes in variants.items():
+        options = {"activation": copy.activation, "padding": copy.padding, "bn_eps": copy.bn_eps,
+                   "rounding": copy.rounding, **changes}
+        changed = MobileNetV1(copy.alpha, copy.resolution, copy.num_classes, **options).eval()
         changed.load_state_dict(copy.state_dict())
-        copy = changed
-    return logit_difference(source, copy, images)
+        out[label] = logit_difference(source, changed, images)
+    return out
 
 
 def logit_difference(source: Any, model: nn.Module, images: np.ndarray | torch.Tensor) -> float:
