@@ -184,6 +184,14 @@ def _explorer_state(answer: Any) -> tuple[float, int]:
     return float(answer.alpha), int(answer.resolution)
 
 
+def _picker(answer: Any):
+    from .widgets import BudgetPicker
+
+    if not isinstance(answer, BudgetPicker):
+        raise AnswerFormError(f"the answer should be the budget picker you moved, got {type(answer).__name__}")
+    return answer
+
+
 def _keep_for_grading(settings: str) -> str:
     return (f" To keep it when the notebook is run again from the top (as the grader runs it), set it in code "
             f"too: {settings}.")
@@ -459,11 +467,7 @@ def _check_5_3(answer: Any) -> Feedback:
 
 @exercise("6.1", "widget")
 def _check_6_1(answer: Any) -> Feedback:
-    from .widgets import BudgetPicker
-
-    if not isinstance(answer, BudgetPicker):
-        raise AnswerFormError(f"the answer should be the budget picker you moved, got {type(answer).__name__}")
-    mult_adds, size = answer.max_mult_adds_m, answer.max_size_mb
+    mult_adds, size = _picker(answer).max_mult_adds_m, answer.max_size_mb
     if mult_adds is None or not math.isclose(mult_adds, 100):
         return wrong(f"the picker's mult-adds budget is {mult_adds} million; the application allows 100 million.",
                      "set the mult-adds budget to 100")
@@ -646,3 +650,65 @@ def _check_8_3(answer: Any) -> Feedback:
                     "the slow path's median time over the fast path's (statistics.median)")
             return wrong(f"speedup({slow}, {fast}) returned {got:.4f}, expected {expected:.4f}.", hint)
     return right(f"speedup is right on {len(cases)} pairs of timings, outliers and even counts among them.")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Chapter 9: the paper's experiments in miniature
+
+
+@exercise("9.1", "widget")
+def _check_9_1(answer: Any) -> Feedback:
+    if _picker(answer).max_mult_adds_m is None or not math.isclose(answer.max_mult_adds_m, 330):
+        return wrong(f"the picker's mult-adds budget is {answer.max_mult_adds_m} million; Table 5's cost is about "
+                     "330 million.", "set the mult-adds budget to 330")
+    if answer.max_size_mb is not None or answer.max_latency_ms is not None:
+        return wrong("the question sets no size or latency budget.", "clear the size and latency budgets")
+    best = answer.best()
+    rival = next(m for m in family.grid() if m.name == "1.0-MobileNet-160")
+    return right(f"the picker shows {best.name} at {best.top1}% top-1, ahead of the full-width {rival.name} at "
+                 f"{rival.top1}%, which costs less: at this cost ImageNet prefers a thinner network at a larger input."
+                 + _keep_for_grading("picker.max_mult_adds_m = 330"))
+
+
+@exercise("9.2", "code")
+def _check_9_2(answer: Any) -> Feedback:
+    from . import experiments
+
+    slope = _callable(answer, "function loglinear_slope(costs, accuracies)")
+    cases = [([1e6, 2e6, 4e6, 8e6], [60.0, 63.0, 66.0, 69.0]), ([41e6, 149e6, 325e6, 569e6], [50.6, 63.7, 68.4, 70.6]),
+             ([3e5, 9e5, 2.7e6, 1e7, 4e7], [70.0, 74.5, 76.0, 80.5, 81.0])]
+    for xs, ys in cases:
+        expected = experiments.loglinear(xs, ys).slope
+        got = _number(slope(list(xs), list(ys)), "loglinear_slope's result")
+        if not math.isclose(got, expected, rel_tol=1e-6):
+            hint = ("that is the slope against the natural logarithm: use math.log2, so that one step is a doubling"
+                    if math.isclose(got, expected / math.log(2), rel_tol=1e-6) else
+                    "the least-squares slope of the accuracies against log2 of the costs" +
+                    (" (base 10 gives a step per tenfold)" if math.isclose(got, expected / math.log10(2), rel_tol=1e-6)
+                     else ""))
+            return wrong(f"loglinear_slope({xs}, {ys}) returned {got:.4f}, expected {expected:.4f}.", hint)
+    return right(f"loglinear_slope is right on {len(cases)} sets of points: the accuracy that each doubling of the "
+                 "cost buys.")
+
+
+@exercise("9.3", "compute")
+def _check_9_3(answer: Any) -> Feedback:
+    from . import experiments
+
+    value = _number(answer, "the difference in points")
+    summary = experiments.summarise(experiments.load())
+    conv = summary["ConvMobileNet", experiments.CONV_ALPHA, experiments.CONV_RESOLUTION]
+    separable = summary["MobileNet", experiments.CONV_ALPHA, experiments.CONV_RESOLUTION]
+    expected = conv.mean - separable.mean
+    if not math.isclose(expected, 0, abs_tol=0.005) and math.isclose(value, -expected, abs_tol=0.005):
+        return wrong(f"{value:.2f} is the difference the other way round.",
+                     "the full-convolution network's mean minus the separable one's")
+    if math.isclose(value, expected / 100, abs_tol=5e-5):
+        return wrong(f"{value:.4f} is the difference as a fraction.", "give it in percentage points")
+    if math.isclose(value, expected, abs_tol=0.005):
+        return right(f"{expected:+.2f} points for {conv.mult_adds / separable.mult_adds:.1f} times the mult-adds; "
+                     f"across their seeds the two spread over {conv.high - conv.low:.2f} and "
+                     f"{separable.high - separable.low:.2f} points.")
+    return wrong(f"{value:.2f} is not the difference of the two configurations' mean accuracies.",
+                 "mc.experiments.summarise(mc.experiments.load()), the keys ('ConvMobileNet', 0.5, 20) and "
+                 "('MobileNet', 0.5, 20), their .mean")

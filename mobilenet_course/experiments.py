@@ -26,7 +26,8 @@ from pathlib import Path
 
 from .files import atomic_write
 
-__all__ = ["RECIPE", "ALPHAS", "RESOLUTIONS", "SEEDS", "CONV_ALPHA", "CONV_RESOLUTION", "SHALLOW_RESOLUTION", "Job", "jobs", "run", "collect", "load",
+__all__ = ["RECIPE", "ALPHAS", "RESOLUTIONS", "SEEDS", "CONV_ALPHA", "CONV_RESOLUTION", "SHALLOW_RESOLUTION", "Job",
+           "LogLinearFit", "loglinear", "paper_grid_points", "compare", "jobs", "run", "collect", "load",
            "Summary", "summarise"]
 
 RECIPE = {"epochs": 2, "subset": 20_000, "batch_size": 128, "lr": 0.004, "small_input": True,
@@ -203,7 +204,10 @@ class Summary:
 
     @property
     def name(self) -> str:
-        return f"{self.alpha:g}-{self.architecture}-{self.resolution}"
+        """The paper's name of the configuration, such as ``1.0-ShallowMobileNet-28``."""
+        from .model import format_alpha
+
+        return f"{format_alpha(self.alpha)}-{self.architecture}-{self.resolution}"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -221,3 +225,58 @@ def summarise(results: dict) -> dict[tuple[str, float, int], Summary]:
                            statistics.stdev(accuracies) if len(rows) > 1 else 0.0, min(accuracies), max(accuracies),
                            rows[0]["mult_adds"], rows[0]["params"], statistics.fmean(r["wall_s"] for r in rows))
     return out
+
+
+@dataclass(frozen=True)
+class LogLinearFit:
+    """``accuracy = intercept + slope * log2(cost)`` by least squares: ``slope`` is the accuracy, in points, that
+    each doubling of the cost buys; ``r2`` how much of the accuracy's variation the line explains."""
+
+    slope: float
+    intercept: float
+    r2: float
+
+
+def loglinear(costs: Sequence[float], accuracies: Sequence[float]) -> LogLinearFit:
+    """Fit accuracy (percent) against the base-2 logarithm of a cost (mult-adds or parameters): the paper's Figures 4
+    and 5 show such lines for the 16 models ("log linear")."""
+    import math
+
+    if len(costs) != len(accuracies) or len(costs) < 3:
+        raise ValueError(f"a fit needs at least 3 (cost, accuracy) pairs of equal number, got {len(costs)} and "
+                         f"{len(accuracies)}")
+    if min(costs) <= 0:
+        raise ValueError("costs must be positive to take their logarithm")
+    x = [math.log2(c) for c in costs]
+    mx, my = statistics.fmean(x), statistics.fmean(accuracies)
+    sxx = sum((a - mx) ** 2 for a in x)
+    if sxx == 0:
+        raise ValueError("the costs are all equal: there is no line to fit")
+    slope = sum((a - mx) * (b - my) for a, b in zip(x, accuracies)) / sxx
+    intercept = my - slope * mx
+    total = sum((b - my) ** 2 for b in accuracies)
+    residual = sum((b - intercept - slope * a) ** 2 for a, b in zip(x, accuracies))
+    return LogLinearFit(slope, intercept, 1 - residual / total if total else 1.0)
+
+
+def paper_grid_points() -> list[tuple[float, int, float, int, int]]:
+    """The paper's 16 models as ``(alpha, resolution, ImageNet top-1 %, mult-adds, parameters)``: the TF-slim
+    checkpoints' accuracy (:data:`mobilenet_course.reference.SLIM_TOP1`) and the package's costs."""
+    from . import costs
+    from .model import MobileNetV1
+    from .reference import SLIM_TOP1
+
+    out = []
+    for (alpha, resolution), top1 in SLIM_TOP1.items():
+        profile = costs.profile(MobileNetV1(alpha, resolution))
+        out.append((alpha, resolution, top1, profile.mult_adds, profile.params))
+    return out
+
+
+def compare(a: Summary, b: Summary) -> str:
+    """Two configurations side by side: mean accuracy and seed range, mult-adds and parameters, then the difference
+    of the means and the ratio of the mult-adds (``a`` over ``b``), as chapter 9 prints Tables 4 and 5."""
+    lines = [f"{s.name:24} {s.mean:.2f}% (seeds {s.low:.2f} to {s.high:.2f}), {s.mult_adds / 1e6:.1f} million "
+             f"mult-adds, {s.params / 1e6:.2f} million parameters" for s in (a, b)]
+    lines.append(f"difference {a.mean - b.mean:+.2f} points for {a.mult_adds / b.mult_adds:.2f} times the mult-adds")
+    return "\n".join(lines)

@@ -262,3 +262,39 @@ def latency_plot(rows: Sequence[dict], title: str = "") -> Figure:
         ax.set_title(title)
     fig.legend(loc="outside lower center", ncols=1, frameon=False)
     return fig
+
+
+def miniature_plot(summaries, paper_points, x: str = "mult_adds") -> Figure:
+    """The paper's Figure 4 (``x="mult_adds"``) or Figure 5 (``x="params"``) beside its miniature (chapter 9).
+
+    Left: Fashion-MNIST test accuracy of the miniature sweep (:func:`mobilenet_course.experiments.summarise`), the
+    mean over seeds with bars from the lowest to the highest seed, one line per alpha, and the full-convolution and
+    shallow variants as single points. Right: the paper's 16 models on ImageNet
+    (:func:`mobilenet_course.experiments.paper_grid_points`). Both on a logarithmic cost axis.
+    """
+    fig, (mini, paper) = _figure(1, 2, figsize=(FIGURE_WIDTH, 3.4))
+    index = {"mult_adds": 3, "params": 4}[x]
+    for alpha in sorted({s.alpha for s in summaries if s.architecture == "MobileNet"}, reverse=True):
+        row = sorted((s for s in summaries if s.architecture == "MobileNet" and s.alpha == alpha),
+                     key=lambda s: getattr(s, x))
+        xs = [getattr(s, x) / 1e6 for s in row]
+        line = mini.errorbar(xs, [s.mean for s in row], yerr=[[s.mean - s.low for s in row],
+                                                               [s.high - s.mean for s in row]],
+                             marker="o", capsize=2, label=f"α = {alpha:g}")
+        points = sorted((p for p in paper_points if p[0] == alpha), key=lambda p: p[index])
+        paper.plot([p[index] / 1e6 for p in points], [p[2] for p in points], marker="o",
+                   color=line.lines[0].get_color())
+    for architecture, marker in (("ConvMobileNet", "s"), ("ShallowMobileNet", "^")):
+        for s in (s for s in summaries if s.architecture == architecture):
+            mini.errorbar([getattr(s, x) / 1e6], [s.mean], yerr=[[s.mean - s.low], [s.high - s.mean]], marker=marker,
+                          color="black", linestyle="none", capsize=2, label=f"{s.name}")
+    for ax, title, label in ((mini, "miniature (Fashion-MNIST)", "test accuracy (%)"),
+                             (paper, "paper (ImageNet, TF-slim)", "top-1 (%)")):
+        ax.set_xscale("log")
+        _plain_log_axis(ax.xaxis, subs=(1, 2, 5))
+        ax.set_xlabel(("million mult-adds" if x == "mult_adds" else "million parameters") + " (log scale)")
+        ax.set_ylabel(label)
+        ax.set_title(title)
+        ax.margins(x=0.08, y=0.08)
+    fig.legend(*mini.get_legend_handles_labels(), loc="outside lower center", ncols=3, frameon=False)
+    return fig

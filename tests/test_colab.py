@@ -121,7 +121,7 @@ def test_install_cell_installs_the_package_and_every_notebook_import_resolves(co
 # on: "Run all" runs through the exercise stubs (their checks answer with a reminder) and the solutions in Colab's
 # form view. Chapter 7 runs under nbval below.
 EDITION_RUN = ["01_standard_convolution", "02_depthwise_separable", "03_architecture", "04_width_multiplier",
-               "05_resolution_multiplier", "06_model_family", "08_benchmarking"]
+               "05_resolution_multiplier", "06_model_family", "08_benchmarking", "09_paper_experiments"]
 
 
 def test_every_chapter_is_run_in_colab():

@@ -117,7 +117,17 @@ WRONG = {
     "8.1": (lambda: exercises._floor_ms("0.5-MobileNet-160", 100e9) / 2, "two FLOPs"),
     "8.2": (lambda: Panel(alpha=0.5, resolution=160), "over 1 ms"),
     "8.3": (lambda: (lambda slow, fast: sum(slow) / len(slow) / (sum(fast) / len(fast))), "median"),
+    "9.1": (lambda: picker(max_mult_adds_m=330, max_size_mb=6), "no size"),
+    "9.2": (lambda: (lambda costs, accuracies: __import__("numpy").polyfit(__import__("numpy").log(costs), accuracies,
+                                                                          1)[0]), "natural logarithm"),
+    "9.3": (lambda: -1 * conv_minus_separable(), "other way round"),
 }
+
+
+def conv_minus_separable():
+    summary = mc.experiments.summarise(mc.experiments.load())
+    key = (mc.experiments.CONV_ALPHA, mc.experiments.CONV_RESOLUTION)
+    return summary[("ConvMobileNet", *key)].mean - summary[("MobileNet", *key)].mean
 
 
 @pytest.mark.parametrize("exercise_id", sorted(WRONG))

@@ -1,6 +1,7 @@
 """The sweep of the paper's experiments in miniature: its jobs, a real (tiny) run that stops and resumes, results."""
 
 import json
+import math
 
 import pytest
 
@@ -68,3 +69,40 @@ def test_summarise_gives_mean_and_spread_over_seeds():
     assert (summary.runs, summary.low, summary.high, summary.wall_s) == (3, 90.0, 92.0, 12)
     assert summary.mean == pytest.approx(91.0) and summary.sd == pytest.approx(1.0)
     assert summary.name == "0.5-MobileNet-28"
+
+
+def test_loglinear_fit_recovers_a_line_and_refuses_what_cannot_be_fitted():
+    costs = [1e6, 2e6, 4e6, 8e6]
+    fit = experiments.loglinear(costs, [60.0, 63.0, 66.0, 69.0])  # 3 points a doubling
+    assert fit.slope == pytest.approx(3.0) and fit.r2 == pytest.approx(1.0)
+    assert fit.intercept + fit.slope * math.log2(16e6) == pytest.approx(72.0)  # the line goes on
+    noisy = experiments.loglinear(costs, [60.0, 64.0, 65.0, 69.0])
+    assert 0 < noisy.r2 < 1
+    with pytest.raises(ValueError, match="at least 3"):
+        experiments.loglinear(costs[:2], [1.0, 2.0])
+    with pytest.raises(ValueError, match="all equal"):
+        experiments.loglinear([5e6] * 3, [1.0, 2.0, 3.0])
+
+
+def test_the_papers_grid_is_log_linear_in_mult_adds():
+    points = experiments.paper_grid_points()
+    assert len(points) == 16
+    fit = experiments.loglinear([p[3] for p in points], [p[2] for p in points])
+    # Figure 4: roughly a straight line on a log axis; about 5 points of top-1 for each doubling of mult-adds
+    assert fit.r2 > 0.9 and 3 < fit.slope < 8, fit
+
+
+@pytest.mark.slow
+def test_the_cheapest_shipped_run_is_reproduced_within_the_spread_of_its_seeds(tmp_path):
+    """The shipped results can be reproduced: the cheapest configuration, trained again from its row's recipe and
+    seed, reaches the stored accuracy within the range its seeds span."""
+    results = experiments.load()
+    cheapest = min(results["runs"], key=lambda row: (row["mult_adds"], row["seed"]))
+    same = [row["test_accuracy"] for row in results["runs"] if (row["architecture"], row["alpha"], row["resolution"])
+            == (cheapest["architecture"], cheapest["alpha"], cheapest["resolution"])]
+    assert len(same) >= 3
+    job = Job(cheapest["architecture"], cheapest["alpha"], cheapest["resolution"], cheapest["seed"])
+    assert experiments.run(tmp_path, [job], recipe=results["recipe"], threads=cheapest["threads"]) == []
+    again = json.loads((tmp_path / "rows" / f"{job.id}.json").read_text())
+    spread = max(same) - min(same)
+    assert abs(again["test_accuracy"] - cheapest["test_accuracy"]) <= spread, (again["test_accuracy"], cheapest, same)
