@@ -30,7 +30,7 @@ args = parser.parse_args()
 
 if args.collect:
     results = experiments.collect(args.out, args.collect)
-    print(f"{len(results['runs'])} runs written to {args.collect}")
+    print(f"{len(results)} runs written to {args.collect}")
     sys.exit(0)
 todo = [job for job in experiments.jobs([int(s) for s in args.seeds.split(",")])
         if not args.only or any(job.id.startswith(prefix) for prefix in args.only)]

@@ -152,11 +152,12 @@ def run(out: str | os.PathLike, todo: Iterable[Job] | None = None, *, workers: i
     return failed
 
 
-def collect(out: str | os.PathLike, path: str | os.PathLike, *, recipe: dict = RECIPE) -> dict:
+def collect(out: str | os.PathLike, path: str | os.PathLike, *, recipe: dict = RECIPE) -> list[dict]:
     """Gather the rows of the sweep in ``out`` into one results file at ``path`` (written atomically).
 
-    The file holds the recipe, the machine and versions of the first row, and one row per run with its
-    configuration, seed, test accuracy, mult-adds, parameters, wall time and per-epoch test accuracy.
+    The file is a JSON list of rows, as every results file of the package (``mobilenet_course.bench.read_results``
+    reads it): one row per run with its configuration, seed, test accuracy, mult-adds, parameters, wall time,
+    per-epoch test accuracy, and the recipe and the machine (CPU, cores, Python and torch versions) it ran with.
     """
     rows = []
     for file in sorted((Path(out) / "rows").glob("*.json")):
@@ -167,19 +168,18 @@ def collect(out: str | os.PathLike, path: str | os.PathLike, *, recipe: dict = R
                      "params": metrics.get("params"), "wall_s": metrics["wall_s"], "train_s": metrics["train_s"],
                      "threads": metrics["threads"], "processes": metrics.get("processes", 1),
                      "device": metrics.get("device", "cpu"),
-                     "epochs": [round(e["test_accuracy"], 4) for e in metrics["history"]]})
+                     "epochs": [round(e["test_accuracy"], 4) for e in metrics["history"]],
+                     "recipe": recipe, "machine": metrics["machine"]})
     if not rows:
         raise ValueError(f"no rows in {Path(out) / 'rows'}: run the sweep first")
-    first = json.loads(next((Path(out) / "rows").glob("*.json")).read_text())
-    results = {"recipe": recipe, "machine": first["machine"], "runs": rows}
     with atomic_write(path) as f:
-        json.dump(results, f, indent=1)
+        json.dump(rows, f, indent=1)
         f.write("\n")
-    return results
+    return rows
 
 
-def load(path: str | os.PathLike | None = None) -> dict:
-    """A results file of :func:`collect`; by default the one shipped with the package."""
+def load(path: str | os.PathLike | None = None) -> list[dict]:
+    """The rows of a results file of :func:`collect`; by default the one shipped with the package."""
     if path is None:
         path = Path(__file__).parent / "results" / "paper-experiments-amd-epyc-2-cores.json"
     return json.loads(Path(path).read_text())
@@ -213,10 +213,11 @@ class Summary:
         return asdict(self)
 
 
-def summarise(results: dict) -> dict[tuple[str, float, int], Summary]:
-    """Each configuration's :class:`Summary`, keyed by ``(architecture, alpha, resolution)``."""
+def summarise(rows: Iterable[dict]) -> dict[tuple[str, float, int], Summary]:
+    """Each configuration's :class:`Summary` over the rows of its seeds, keyed by ``(architecture, alpha,
+    resolution)``."""
     groups: dict[tuple[str, float, int], list[dict]] = {}
-    for row in results["runs"]:
+    for row in rows:
         groups.setdefault((row["architecture"], row["alpha"], row["resolution"]), []).append(row)
     out = {}
     for key, rows in groups.items():

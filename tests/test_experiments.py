@@ -52,7 +52,8 @@ def test_a_sweep_runs_skips_what_is_done_resumes_and_collects(tmp_path, capsys):
     assert experiments.run(tmp_path, [job], recipe=first) == []
     assert "0 jobs to run" in capsys.readouterr().out
     results = experiments.collect(tmp_path, tmp_path / "results.json", recipe=first)
-    assert results["runs"][0]["test_accuracy"] == row["test_accuracy"]
+    assert results[0]["test_accuracy"] == row["test_accuracy"] and results[0]["recipe"] == first
+    assert experiments.load(tmp_path / "results.json") == results
     summary = experiments.summarise(results)[("MobileNet", 0.25, 20)]
     assert summary.runs == 1 and summary.mean == 100 * row["test_accuracy"] and summary.params == row["params"]
     # a job that fails is reported, with its log, and writes no row
@@ -65,7 +66,7 @@ def test_a_sweep_runs_skips_what_is_done_resumes_and_collects(tmp_path, capsys):
 def test_summarise_gives_mean_and_spread_over_seeds():
     rows = [{"architecture": "MobileNet", "alpha": 0.5, "resolution": 28, "seed": s, "test_accuracy": a,
              "mult_adds": 10, "params": 5, "wall_s": w} for s, a, w in ((0, 0.90, 10), (1, 0.92, 12), (2, 0.91, 14))]
-    summary = experiments.summarise({"runs": rows})[("MobileNet", 0.5, 28)]
+    summary = experiments.summarise(rows)[("MobileNet", 0.5, 28)]
     assert (summary.runs, summary.low, summary.high, summary.wall_s) == (3, 90.0, 92.0, 12)
     assert summary.mean == pytest.approx(91.0) and summary.sd == pytest.approx(1.0)
     assert summary.name == "0.5-MobileNet-28"
@@ -97,12 +98,12 @@ def test_the_cheapest_shipped_run_is_reproduced_within_the_spread_of_its_seeds(t
     """The shipped results can be reproduced: the cheapest configuration, trained again from its row's recipe and
     seed, reaches the stored accuracy within the range its seeds span."""
     results = experiments.load()
-    cheapest = min(results["runs"], key=lambda row: (row["mult_adds"], row["seed"]))
-    same = [row["test_accuracy"] for row in results["runs"] if (row["architecture"], row["alpha"], row["resolution"])
+    cheapest = min(results, key=lambda row: (row["mult_adds"], row["seed"]))
+    same = [row["test_accuracy"] for row in results if (row["architecture"], row["alpha"], row["resolution"])
             == (cheapest["architecture"], cheapest["alpha"], cheapest["resolution"])]
     assert len(same) >= 3
     job = Job(cheapest["architecture"], cheapest["alpha"], cheapest["resolution"], cheapest["seed"])
-    assert experiments.run(tmp_path, [job], recipe=results["recipe"], threads=cheapest["threads"]) == []
+    assert experiments.run(tmp_path, [job], recipe=cheapest["recipe"], threads=cheapest["threads"]) == []
     again = json.loads((tmp_path / "rows" / f"{job.id}.json").read_text())
     spread = max(same) - min(same)
     assert abs(again["test_accuracy"] - cheapest["test_accuracy"]) <= spread, (again["test_accuracy"], cheapest, same)
