@@ -466,18 +466,20 @@ def keras_batch_norm_from_data(keras_model: Any, images: np.ndarray, seed: int =
     A model built with ``weights=None`` has moving means 0 and variances 1, where a trained one has statistics of
     its data; an equivalence check on the former would hide a wrong epsilon or a swapped mean and variance. Each
     batch norm in turn gets the mean and variance of its input over ``images`` (channels last), given the batch
-    norms before it, and a scale in [0.5, 1.5] and a shift in [-0.5, 0.5].
+    norms before it, and a scale in [0.5, 1.5] and a shift in [-0.5, 0.5]: one pass through the model's chain of
+    layers, in inference mode.
     """
     keras = _import_keras()
     rng = np.random.default_rng(seed)
-    for layer in keras_model.layers:
-        if not layer.name.endswith("_bn"):
-            continue
-        inputs = keras.ops.convert_to_numpy(keras.Model(keras_model.input, layer.input)(images))
-        mean, variance = inputs.mean(axis=(0, 1, 2)), inputs.var(axis=(0, 1, 2))
-        gamma = rng.uniform(0.5, 1.5, mean.shape).astype(np.float32)
-        beta = rng.uniform(-0.5, 0.5, mean.shape).astype(np.float32)
-        layer.set_weights([gamma, beta, mean.astype(np.float32), variance.astype(np.float32)])
+    x = images
+    for layer in keras_model.layers[1:]:  # Keras' MobileNet is one chain of layers after its input
+        if layer.name.endswith("_bn"):
+            inputs = keras.ops.convert_to_numpy(x)
+            mean, variance = inputs.mean(axis=(0, 1, 2)), inputs.var(axis=(0, 1, 2))
+            gamma = rng.uniform(0.5, 1.5, mean.shape).astype(np.float32)
+            beta = rng.uniform(-0.5, 0.5, mean.shape).astype(np.float32)
+            layer.set_weights([gamma, beta, mean.astype(np.float32), variance.astype(np.float32)])
+        x = layer(x, training=False)
 
 
 def keras_difference(alpha: float, resolution: int, *, padding: str = "keras", bn_eps: float | None = None,
