@@ -14,7 +14,7 @@ import sys
 from . import bench, checks, costs, inference, tables
 from .files import check_output
 from .model import ALPHA_LIMITS, MAX_CLASSES, MAX_IN_CHANNELS, MAX_RESOLUTION
-from .names import from_name, paper_grid
+from .names import FAMILIES, from_name, paper_grid
 
 
 def _profile(args: argparse.Namespace) -> int:
@@ -179,8 +179,9 @@ TRAIN_PRESETS = {
 }
 
 
-ARCHITECTURES = ("MobileNet", "ConvMobileNet", "ShallowMobileNet")
-"""What `train --architecture` builds: MobileNetV1, or the paper's Table 4 and Table 5 variants."""
+ARCHITECTURES = tuple(kind.__name__.removesuffix("V1") for kind in FAMILIES.values())
+"""What `train --architecture` builds, by the family names of the paper's model names (``mobilenet_course.names``):
+MobileNetV1, or the paper's Table 4 and Table 5 variants."""
 
 
 def run_training(alpha: float, resolution: int, small_input: bool, epochs: int, batch_size: int, lr: float,
@@ -197,15 +198,12 @@ def run_training(alpha: float, resolution: int, small_input: bool, epochs: int, 
 
     import torch
 
-    from . import data, model as models, train
+    from . import data, train
     from .model import check_arguments
 
     # checked before the data are read: a bad device or configuration fails at once
     train.pick_device(device)
-    kind = {"MobileNet": models.MobileNetV1, "ConvMobileNet": models.ConvMobileNet,
-            "ShallowMobileNet": models.ShallowMobileNet}.get(architecture)
-    if kind is None:
-        raise checks.ArgumentError(f"architecture must be one of {', '.join(ARCHITECTURES)}, got {architecture!r}")
+    kind = FAMILIES[checks.choice(architecture, "architecture", list(ARCHITECTURES)).lower()]
     check_arguments(alpha, resolution, 10, small_input=small_input, blocks=kind.blocks)
     if threads is not None:
         torch.set_num_threads(checks.threads(threads))

@@ -181,7 +181,9 @@ def collect(out: str | os.PathLike, path: str | os.PathLike, *, recipe: dict = R
 def load(path: str | os.PathLike | None = None) -> list[dict]:
     """The rows of a results file of :func:`collect`; by default the one shipped with the package."""
     if path is None:
-        path = Path(__file__).parent / "results" / "paper-experiments-amd-epyc-2-cores.json"
+        from .bench import bundled_results
+
+        path = bundled_results("paper-experiments-amd-epyc-2-cores.json")
     return json.loads(Path(path).read_text())
 
 

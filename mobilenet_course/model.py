@@ -17,7 +17,7 @@ Book: chapter 3, "The MobileNet architecture"; the multipliers are chapters 4 an
 Every convolution is followed by batch norm and ReLU (``activation="relu6"`` gives the ReLU6 of the Keras, TF-slim
 and timm models). Global average pooling and one fully connected layer make the classifier.
 
-Three options, off by default, make the model the same network as the peers' (``mobilenet_course.pretrained``
+Four options, off by default, make the model the same network as the peers' (``mobilenet_course.pretrained``
 loads their weights; book: chapter 6, "The same network in Keras and timm"): ``activation="relu6"``,
 ``padding="keras"`` (where the five stride-2 layers put their padding), ``bn_eps=1e-3`` (Keras' batch-norm
 epsilon) and ``rounding="keras"`` or ``"timm"`` (channel counts off the paper's grid).

@@ -175,15 +175,20 @@ def _infer_alpha(channels: list[int], rules: tuple[str, ...], hint: str | None =
         candidates += [k / scale for k in range(max(1, math.ceil(low * scale)), math.floor(high * scale) + 1)]
     for alpha in candidates:
         for rule in rules:
-            if [scaled_channels(w, alpha, rule) for w in BASE_WIDTHS] == channels:
+            if _gives(alpha, rule, channels):
                 return alpha, rule
     raise ValueError(f"no width multiplier gives the channels {channels} with rounding {' or '.join(rules)}; "
                      "give alpha= (and check that the model is a MobileNet v1)")
 
 
+def _gives(alpha: float, rule: str, channels: list[int]) -> bool:
+    """Whether width ``alpha``, rounded by ``rule``, gives the stem and the 13 blocks these channels."""
+    return alpha > 0 and [scaled_channels(w, alpha, rule) for w in BASE_WIDTHS] == channels
+
+
 def _check_rounding(alpha: float, channels: list[int], rules: tuple[str, ...]) -> str:
     for rule in rules:
-        if [scaled_channels(w, alpha, rule) for w in BASE_WIDTHS] == channels:
+        if _gives(alpha, rule, channels):
             return rule
     raise ValueError(f"alpha={alpha} does not give the model's channels {channels} with rounding "
                      f"{' or '.join(rules)}")
@@ -291,9 +296,10 @@ def from_timm(model_or_state_dict: nn.Module | Mapping[str, torch.Tensor], *, al
     pointwise = [state[f"blocks.{s}.{i}.conv_pw.weight"] for s, n in enumerate(TIMM_STAGES) for i in range(n)]
     channels = [stem.shape[0]] + [w.shape[0] for w in pointwise]
     rules = ("tf-slim", "timm")  # the package's default where it gives the same network
-    rounding = _check_rounding(alpha, channels, rules) if alpha is not None else None
     if alpha is None:
         alpha, rounding = _infer_alpha(channels, rules)
+    else:
+        rounding = _check_rounding(alpha, channels, rules)
     model = MobileNetV1(alpha, resolution or 224, state["classifier.weight"].shape[0], in_channels=stem.shape[1],
                         activation=activation, bn_eps=1e-5 if bn_eps is None else bn_eps, rounding=rounding)
     ours = model.state_dict()
