@@ -17,7 +17,7 @@ import torch
 from . import checks
 
 __all__ = ["Timing", "time_call", "time_interleaved", "time_module", "inference", "machine", "benchmark",
-           "benchmark_file", "check_batch", "int8_dot_product", "write_results", "read_results", "bundled_results", "matmul_peak"]
+           "benchmark_file", "check_batch", "int8_dot_product", "write_results", "read_results", "bundled_results", "matmul_peak", "machine_label"]
 
 
 @dataclass(frozen=True)
@@ -137,6 +137,19 @@ def machine() -> dict[str, object]:
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
     }
+
+
+def machine_label(machine: dict) -> str:
+    """How a row's machine is named in tables and legends: its CPU and architecture; for a row measured in a browser
+    (chapter 8's widget, whose ``machine`` has a ``browser`` key), the browser and the CPU or platform, since a
+    browser does not name the CPU it runs on.
+
+    >>> machine_label({"cpu": "AMD EPYC", "arch": "x86_64"}), machine_label({"browser": "Chromium 140", "system": "Linux"})
+    ('AMD EPYC (x86_64)', 'Chromium 140 on Linux')
+    """
+    if "browser" in machine:
+        return f"{machine['browser']} on {machine.get('cpu') or machine.get('system', '?')}"
+    return f"{machine.get('cpu', '?')} ({machine.get('arch', '?')})"
 
 
 def matmul_peak(threads: int | None = None, seconds: float = 0.5) -> float:

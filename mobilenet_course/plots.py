@@ -17,6 +17,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, NullFormatter, NullLocator
 
+from . import bench
 from .costs import KINDS, Profile, reduction_ratio
 
 __all__ = ["reduction_ratio_plot", "cost_by_kind_plot", "layer_costs_plot", "width_ratio_plot", "accuracy_cost_plot",
@@ -245,7 +246,11 @@ def latency_plot(rows: Sequence[dict], title: str = "") -> Figure:
     series: dict[str, list[dict]] = {}
     for r in rows:
         machine = r.get("machine", {})
-        label = f"{machine.get('cpu', '?')} ({machine.get('arch', '?')}, {r.get('threads', '?')} thr): {r['path']}"
+        threads = r.get("threads", "?")
+        if "browser" in machine:  # a row from chapter 8's widget: the browser, since it does not name the CPU
+            label = f"{bench.machine_label(machine)} ({threads} thr): {r['path']}"
+        else:
+            label = f"{machine.get('cpu', '?')} ({machine.get('arch', '?')}, {threads} thr): {r['path']}"
         series.setdefault(label, []).append(r)
     for label, points in series.items():
         points = sorted(points, key=lambda r: r["mult_adds"])

@@ -1,10 +1,12 @@
-"""Interactive widgets of the course: the cost explorer of M(alpha, rho) and the budget picker.
+"""Interactive widgets of the course: the cost explorer of M(alpha, rho), the budget picker and "measure on this
+device".
 
-Both are anywidgets whose arithmetic runs in JavaScript (``static/*.js``) from data that Python hands over, so they
+All three are anywidgets whose arithmetic runs in JavaScript (``static/*.js``) from data that Python hands over, so they
 respond in Jupyter (ipywidgets 8), Google Colab (ipywidgets 7.7) and the static published book, where there is no
 kernel. The Python methods compute the same values with the package, for tests and for scripts.
 
-Book: chapter 4 (cost explorer), chapter 6 (budget picker).
+Book: chapter 4 (cost explorer), chapter 6 (budget picker), chapter 8 (measure on this device: it times the model in
+the browser with ONNX Runtime Web, from files the published book serves; in Jupyter and Colab it says where to run it).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import traitlets
 from . import checks, family
 from .model import MAX_CLASSES, REFERENCE_RESOLUTION
 
-__all__ = ["CostExplorer", "BudgetPicker", "ALPHA_RANGE", "RESOLUTION_RANGE", "WidgetArgumentError"]
+__all__ = ["CostExplorer", "BudgetPicker", "DeviceBenchmark", "ALPHA_RANGE", "RESOLUTION_RANGE", "WidgetArgumentError"]
 
 STATIC = Path(__file__).parent / "static"
 ALPHA_RANGE = (0.25, 1.0)
@@ -203,6 +205,64 @@ class BudgetPicker(anywidget.AnyWidget):
     def __repr__(self) -> str:
         return (f"BudgetPicker(max_mult_adds_m={self.max_mult_adds_m}, max_size_mb={self.max_size_mb}, "
                 f"max_latency_ms={self.max_latency_ms})")
+
+
+class DeviceBenchmark(anywidget.AnyWidget):
+    """Pick a width and resolution (or the paper's whole grid), press Run, and MobileNet is timed in the reader's
+    browser with ONNX Runtime Web (WebAssembly): median, p10 and p90 like :func:`mobilenet_course.bench.benchmark`,
+    plotted against mult-adds beside ``stored`` rows, with a button that copies the rows (the package's schema) as
+    JSON for ``mobilenet-course report``.
+
+    It runs in the published book, which serves the runtime (npm's ``onnxruntime-web``) and one ONNX file per width
+    (:mod:`mobilenet_course.browser`); nothing is fetched before Run. In Jupyter and Colab it shows one line saying
+    where to run it and pointing at :func:`benchmark_panel`, which times on the kernel's machine. On its page it
+    also defines ``window.mobilenetCourse.measure({alpha, resolution, runs})`` and ``.logits({alpha, resolution})``.
+
+    Parameters
+    ----------
+    stored : list of result rows, optional
+        Rows to plot beside this device's (each with ``model``, ``path``, ``median_ms`` and ``mult_adds``), for
+        instance ``bench.bundled_results("grid-latency")``.
+
+    Book: chapter 8, "Measure on this device".
+    """
+
+    _esm = _module("device_benchmark.js")
+    _css = STATIC / "widgets.css"
+    layers = traitlets.List(traitlets.Dict()).tag(sync=True)
+    alphas = traitlets.List(traitlets.Float()).tag(sync=True)
+    resolutions = traitlets.List(traitlets.Int()).tag(sync=True)
+    min_resolution = traitlets.Int().tag(sync=True)
+    max_resolution = traitlets.Int().tag(sync=True)
+    runtime_dir = traitlets.Unicode().tag(sync=True)
+    runtime_version = traitlets.Unicode().tag(sync=True)
+    models_dir = traitlets.Unicode().tag(sync=True)
+    service_worker = traitlets.Unicode().tag(sync=True)
+    not_on_site = traitlets.Unicode().tag(sync=True)
+    stored = traitlets.List(traitlets.Dict()).tag(sync=True)
+    rows = traitlets.List(traitlets.Dict()).tag(sync=True)  # what this device measured (synced back in Jupyter)
+
+    def __init__(self, stored: list[dict] | None = None, **kwargs) -> None:
+        from . import browser
+
+        keys = ("model", "path", "median_ms", "mult_adds")
+        stored = list(stored or [])
+        for i, row in enumerate(stored):
+            if not isinstance(row, Mapping) or any(key not in row for key in keys):
+                raise ValueError(f"stored[{i}] must be a result row with the keys {', '.join(keys)}, got {row!r}")
+        super().__init__(
+            layers=family.layer_table(), alphas=list(browser.ALPHAS), resolutions=list(browser.RESOLUTIONS),
+            min_resolution=browser.MIN_RESOLUTION, max_resolution=browser.MAX_RESOLUTION,
+            runtime_dir=browser.RUNTIME_DIR, runtime_version=browser.RUNTIME_VERSION, models_dir=browser.MODELS_DIR,
+            service_worker=browser.SERVICE_WORKER, not_on_site=NOT_ON_SITE,
+            stored=[{key: row[key] for key in keys} for row in stored], **kwargs)
+
+    def __repr__(self) -> str:
+        return f"DeviceBenchmark(stored={len(self.stored)} rows)"
+
+
+NOT_ON_SITE = ("This widget measures in the published book's page (chapter 8, \"Measure on this device\"), which "
+               "serves the browser runtime and the models; here, time this machine with mc.widgets.benchmark_panel().")
 
 
 def _figure_png(fig) -> bytes:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 import http.server
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import yaml
@@ -54,14 +52,9 @@ def build_site(tmp: Path) -> subprocess.CompletedProcess:
     )
 
 
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # keep pytest output clean
-        pass
+def serve(directory: Path, *, isolated: bool = False) -> tuple[http.server.ThreadingHTTPServer, str]:
+    """Serve ``directory`` on 127.0.0.1 on a free port, as a host without special headers serves it (GitHub Pages);
+    ``isolated`` adds the cross-origin isolation headers. Returns the server and its base URL."""
+    from mobilenet_course.browser import serve as serve_site
 
-
-def serve(directory: Path) -> tuple[http.server.ThreadingHTTPServer, str]:
-    """Serve ``directory`` on 127.0.0.1 on a free port; returns the server and its base URL."""
-    handler = functools.partial(QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}/"
+    return serve_site(directory, isolated=isolated)

@@ -1,8 +1,11 @@
 """Sphinx extension: serve the book's front-end files from the site itself, never from a CDN.
 
-MathJax, require.js, the ipywidgets HTML manager and anywidget come from npm (`npm ci` installs them into
-node_modules, as pinned by package.json and package-lock.json). After the HTML is written, this copies the files the
-pages load into ``_static/offline/``; ``_config.yml`` points ``mathjax_path`` and ``nb_ipywidgets_js`` there.
+MathJax, require.js, the ipywidgets HTML manager, anywidget and ONNX Runtime Web come from npm (`npm ci` installs
+them into node_modules, as pinned by package.json and package-lock.json). After the HTML is written, this copies the
+files the pages load into ``_static/offline/``; ``_config.yml`` points ``mathjax_path`` and ``nb_ipywidgets_js``
+there. For chapter 8's "measure on this device" it also writes the browser's models (``mobilenet_course.browser``,
+exported once into the package's cache and copied from there) into ``_static/models/``, and coi-serviceworker at the
+site's root, where its scope covers every page.
 """
 
 from __future__ import annotations
@@ -14,13 +17,22 @@ from pathlib import Path
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 
+from mobilenet_course import browser
+from mobilenet_course.data import cache_dir
+
 # (what node_modules holds, where it goes under _static/vendor)
 ASSETS = [
     ("mathjax/es5", "mathjax"),
     ("requirejs/require.js", "require.js"),
     ("@jupyter-widgets/html-manager/dist", "html-manager"),
     ("anywidget/dist/index.js", "anywidget/index.js"),
+    # ONNX Runtime Web's WebAssembly build only (its WebGPU builds add 18-30 MB): the module, its threaded loader, wasm
+    ("onnxruntime-web/dist/ort.wasm.min.mjs", "onnxruntime-web/ort.wasm.min.mjs"),
+    ("onnxruntime-web/dist/ort-wasm-simd-threaded.mjs", "onnxruntime-web/ort-wasm-simd-threaded.mjs"),
+    ("onnxruntime-web/dist/ort-wasm-simd-threaded.wasm", "onnxruntime-web/ort-wasm-simd-threaded.wasm"),
 ]
+# (what node_modules holds, where it goes at the site's root)
+ROOT_ASSETS = [("coi-serviceworker/coi-serviceworker.min.js", "coi-serviceworker.js")]
 
 
 def node_modules(app: Sphinx) -> Path:
@@ -36,9 +48,10 @@ def node_modules(app: Sphinx) -> Path:
 def copy_assets(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
-    source, target = node_modules(app), Path(app.outdir) / "_static" / "offline"
-    for name, dest in ASSETS:
-        src, dst = source / name, target / dest
+    source, outdir = node_modules(app), Path(app.outdir)
+    target = outdir / "_static" / "offline"
+    for name, dest in [(name, target / dest) for name, dest in ASSETS] + [(n, outdir / d) for n, d in ROOT_ASSETS]:
+        src, dst = source / name, dest
         if not src.exists():
             raise ExtensionError(f"{src} is missing: run `npm ci` in the repository root")
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -46,6 +59,18 @@ def copy_assets(app: Sphinx, exception: Exception | None) -> None:
             shutil.copytree(src, dst, dirs_exist_ok=True)
         else:
             shutil.copy2(src, dst)
+    write_browser_models(outdir / browser.MODELS_DIR)
+
+
+def write_browser_models(folder: Path) -> None:
+    """The ONNX files of ``mobilenet_course.browser``, exported into the package's cache when missing or stale (about
+    20 s, once), then copied with their manifest."""
+    cache = cache_dir() / "browser-models"
+    manifest = browser.write_site_models(cache)
+    folder.mkdir(parents=True, exist_ok=True)
+    for entry in manifest:
+        shutil.copy2(cache / entry["file"], folder / entry["file"])
+    shutil.copy2(cache / browser.MANIFEST, folder / browser.MANIFEST)
 
 
 def drop_thebe(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:

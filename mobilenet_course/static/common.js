@@ -43,3 +43,24 @@ function announcer(delayMs = 400) {
   };
   return region;
 }
+
+// The closed-form costs of M(alpha, rho) from the layer table at alpha 1 (mobilenet_course.family.layer_table): the
+// steps of mobilenet_course.family.family_costs, and the tests check that both give mc.costs.profile's numbers.
+export function familyCosts(table, alpha, resolution) {
+  const scaled = (c, scale) => (scale ? Math.max(8, Math.floor(c * alpha)) : c);
+  let size = resolution;
+  return table.map((row) => {
+    const m = scaled(row.in, row.scale_in);
+    let n = scaled(row.out, row.scale_out);
+    if (row.kind === "fc") return { kind: row.kind, multAdds: m * n, params: m * n + n };
+    const k = row.kernel;
+    size = Math.floor((size + 2 * Math.floor(k / 2) - k) / row.stride) + 1;
+    const perOutput = k * k * (row.kind === "depthwise" ? 1 : m);
+    if (row.kind === "depthwise") n = m;
+    return { kind: row.kind, multAdds: perOutput * n * size * size, params: perOutput * n, size };
+  });
+}
+
+function total(costs, key) {
+  return costs.reduce((sum, c) => sum + c[key], 0);
+}

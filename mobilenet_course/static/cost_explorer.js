@@ -1,30 +1,10 @@
 // Cost explorer for M(alpha, rho): the closed-form arithmetic of chapter 4, in the browser.
 // Python (mobilenet_course.widgets.CostExplorer) hands over the layer table at alpha 1 (`layers`); everything shown
-// is computed here from it, so the widget keeps working in the static book, with no kernel. The steps are those of
-// mobilenet_course.family.family_costs, and the tests check that both give mc.costs.profile's numbers.
+// is computed here from it (familyCosts, in common.js), so the widget keeps working in the static book, with no kernel.
 
 const COLOURS = { conv: "#7f7f7f", depthwise: "#1f77b4", pointwise: "#ff7f0e", fc: "#2ca02c" };
 const KINDS = ["conv", "depthwise", "pointwise", "fc"];
 const STANDARD_RESOLUTIONS = [224, 192, 160, 128];
-
-export function familyCosts(table, alpha, resolution) {
-  const scaled = (c, scale) => (scale ? Math.max(8, Math.floor(c * alpha)) : c);
-  let size = resolution;
-  return table.map((row) => {
-    const m = scaled(row.in, row.scale_in);
-    let n = scaled(row.out, row.scale_out);
-    if (row.kind === "fc") return { kind: row.kind, multAdds: m * n, params: m * n + n };
-    const k = row.kernel;
-    size = Math.floor((size + 2 * Math.floor(k / 2) - k) / row.stride) + 1;
-    const perOutput = k * k * (row.kind === "depthwise" ? 1 : m);
-    if (row.kind === "depthwise") n = m;
-    return { kind: row.kind, multAdds: perOutput * n * size * size, params: perOutput * n, size };
-  });
-}
-
-function total(costs, key) {
-  return costs.reduce((sum, c) => sum + c[key], 0);
-}
 
 function render({ model, el }) {
   const root = element("div", { class: "mc-widget mc-cost-explorer" });
