@@ -36,7 +36,7 @@ RECIPE = {"epochs": 2, "subset": 20_000, "batch_size": 128, "lr": 0.004, "small_
 over the first 20,000 of Fashion-MNIST's 60,000 training images, with the stride-1 first convolution of 28 px
 images (``small_input``; the paper's stride-2 stem would need 32 px at least). Tested on all 10,000 test images.
 Small enough that the 54 runs train on two CPU cores in about an hour; the default preset of chapter 7 trains one
-model for seven epochs on all 60,000."""
+model for eight epochs on all 60,000."""
 
 ALPHAS = (1.0, 0.75, 0.5, 0.25)
 """The paper's four widths (Table 6)."""

@@ -135,3 +135,18 @@ def test_serve_sends_isolation_headers_only_when_asked(tmp_path):
         assert (headers.get("Cross-Origin-Opener-Policy") == "same-origin") is isolated
     with pytest.raises(FileNotFoundError, match="build the book first"):
         browser.serve(tmp_path / "missing")
+
+
+def test_report_plots_browser_rows_beside_native_ones(tmp_path, capsys):
+    from mobilenet_course import cli
+
+    shipped = mc.bench.bundled_results("browser-amd-epyc-2-cores.json")
+    rows = mc.bench.read_results(shipped)
+    paths = {r["path"] for r in rows}
+    assert paths == {"onnxruntime-web wasm", "onnxruntime", "eager"}, paths
+    web = [r for r in rows if r["path"] == "onnxruntime-web wasm"]
+    assert all(r["machine"]["browser"] and r["machine"]["cross_origin_isolated"] for r in web)
+    assert cli.main(["report", shipped, "--out", str(tmp_path / "plot.png")]) == 0
+    out = capsys.readouterr().out
+    assert f"{mc.bench.machine_label(web[0]['machine'])}" in out and "AMD EPYC (x86_64)" in out, out
+    assert (tmp_path / "plot.png").stat().st_size > 0
