@@ -136,25 +136,14 @@ def to_onnx(alpha: float) -> bytes:
     The package's costs of each grid resolution are stored in the model's ``metadata_props`` (key
     ``mobilenet_course``), as in files from ``mobilenet-course export``.
     """
+    from .deploy import to_onnx as export  # raises deploy.Unavailable, saying what to install, without onnx
+
+    alpha = _alpha(alpha)
+    data = export(_AnyResolution(reference_model(alpha)), fixed_input(224), dynamic_shapes=({2: "height", 3: "width"},))
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    from .deploy import Unavailable
-
-    try:
-        import onnxscript  # noqa: F401  (torch's ONNX exporter needs it)
-    except ImportError as error:
-        raise Unavailable(f"ONNX export needs onnx and onnxscript ({error}); pip install onnx onnxscript") from error
-    alpha = _alpha(alpha)
-    model = reference_model(alpha)
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "model.onnx")
-        torch.onnx.export(_AnyResolution(model).eval(), (fixed_input(224),), path, input_names=["images"],
-                          output_names=["logits"], dynamic_shapes=({2: "height", 3: "width"},), dynamo=True,
-                          verbose=False)
-        proto = onnx.load(path)
+    proto = onnx.load_from_string(data)
     graph = proto.graph
     casts = []
     for initializer in graph.initializer:

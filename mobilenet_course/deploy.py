@@ -141,11 +141,13 @@ def to_pte(model: nn.Module, example: torch.Tensor, *, int8: bool = False, calib
     return program.buffer
 
 
-def to_onnx(model: nn.Module, example: torch.Tensor, *, metadata: dict | None = None) -> bytes:
+def to_onnx(model: nn.Module, example: torch.Tensor, *, metadata: dict | None = None,
+            dynamic_shapes: tuple | None = None) -> bytes:
     """``model`` exported to ONNX (``torch.onnx.export``, dynamo), as the bytes of an ``.onnx`` file.
 
     Input ``images``, output ``logits``; ``metadata`` is stored as the model's ``metadata_props`` (key
-    ``mobilenet_course``, the JSON text).
+    ``mobilenet_course``, the JSON text). ``dynamic_shapes`` is ``torch.onnx.export``'s, for instance
+    ``({2: "height", 3: "width"},)`` for an input of any size (:mod:`mobilenet_course.browser`).
     """
     try:
         import onnx
@@ -156,7 +158,7 @@ def to_onnx(model: nn.Module, example: torch.Tensor, *, metadata: dict | None = 
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "model.onnx")
         torch.onnx.export(model.eval(), (example,), path, input_names=["images"], output_names=["logits"],
-                          dynamo=True, verbose=False)
+                          dynamic_shapes=dynamic_shapes, dynamo=True, verbose=False)
         proto = onnx.load(path)
     if metadata is not None:
         entry = proto.metadata_props.add()

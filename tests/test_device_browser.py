@@ -5,6 +5,7 @@ works at 390 px with the keyboard alone."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 
 import numpy as np
@@ -36,11 +37,23 @@ def measure(page, alpha: float, resolution: int) -> dict:
                          {"alpha": alpha, "resolution": resolution, "runs": 10, "warmup": 2, "minTimeMs": 0})
 
 
-def test_isolated_page_measures_with_threads_and_gives_pytorchs_logits(site, browser):
-    server, url = serve(site, isolated=True)
+@contextlib.contextmanager
+def chapter(site, browser, *, isolated: bool):
+    """Chapter 8 served with or without the isolation headers, opened with every request to another host blocked;
+    afterwards, nothing may have gone wrong (no external or failed request, no console error)."""
+    server, url = serve(site, isolated=isolated)
     try:
         page, report = open_page(browser, url + PAGE)
         page.wait_for_function(API, timeout=30_000)
+        yield page
+        page.context.close()
+    finally:
+        server.shutdown()
+    assert not report.problems, report.problems
+
+
+def test_isolated_page_measures_with_threads_and_gives_pytorchs_logits(site, browser):
+    with chapter(site, browser, isolated=True) as page:
         assert not [u for u in fetched(page) if any(h in u for h in HEAVY)], "runtime or model fetched before Run"
         cores = page.evaluate("navigator.hardwareConcurrency")
         assert page.evaluate("self.crossOriginIsolated") is True
@@ -58,17 +71,10 @@ def test_isolated_page_measures_with_threads_and_gives_pytorchs_logits(site, bro
             assert got.shape == (1000,) and difference < 1e-4, (alpha, resolution, difference)
         with pytest.raises(Exception, match=r"alpha must be one of the browser models' widths \[1,0.75,0.5,0.25\]"):
             page.evaluate("mobilenetCourse.measure({alpha: 0.3, resolution: 128})")
-        page.context.close()
-    finally:
-        server.shutdown()
-    assert not report.problems, report.problems
 
 
 def test_page_without_isolation_runs_one_thread_then_the_service_worker_isolates_it(site, browser):
-    server, url = serve(site, isolated=False)
-    try:
-        page, report = open_page(browser, url + PAGE)
-        page.wait_for_function(API, timeout=30_000)
+    with chapter(site, browser, isolated=False) as page:
         assert page.evaluate("self.crossOriginIsolated") is False
         widget = page.locator(".mc-device-benchmark")
         widget.locator("button.mc-run").click()
@@ -79,17 +85,13 @@ def test_page_without_isolation_runs_one_thread_then_the_service_worker_isolates
         row = page.evaluate("window.mobilenetCourse.measure({alpha: 0.25, resolution: 128, runs: 5, minTimeMs: 0})")
         assert row["threads"] == 1 and row["machine"]["cross_origin_isolated"] is False, row
         # Pressing Run installed coi-serviceworker: reloaded, the page is isolated and gets threads.
-        page.wait_for_function("navigator.serviceWorker.controller !== null || navigator.serviceWorker.ready",
-                               timeout=10_000)
+        assert page.evaluate("navigator.serviceWorker.ready.then(r => r.active.scriptURL)").endswith(
+            "/" + browser_models.SERVICE_WORKER)
         page.reload(wait_until="networkidle")
         page.wait_for_function(API, timeout=30_000)
-        if page.evaluate("self.crossOriginIsolated"):
-            row = measure(page, 0.25, 128)
-            assert row["threads"] == min(page.evaluate("navigator.hardwareConcurrency"), 8), row
-        page.context.close()
-    finally:
-        server.shutdown()
-    assert not report.problems, report.problems
+        assert page.evaluate("self.crossOriginIsolated") is True, "the service worker did not isolate the page"
+        row = measure(page, 0.25, 128)
+        assert row["threads"] == min(page.evaluate("navigator.hardwareConcurrency"), 8), row
 
 
 def test_widget_works_at_390_px_with_the_keyboard_and_plots_the_row(site, browser):
