@@ -79,7 +79,7 @@ def fixed_input(resolution: int = 224) -> torch.Tensor:
 
     >>> x = fixed_input(32)
     >>> tuple(x.shape), x.flatten()[:3].tolist()
-    ((1, 3, 32, 32), [-1.0, 0.8980392217636108, 0.7960784435272217])
+    ((1, 3, 32, 32), [-1.0, 0.8745098114013672, 0.7411764860153198])
     """
     resolution = _resolution(resolution)
     i = torch.arange(3 * resolution * resolution, dtype=torch.float64)
