@@ -465,7 +465,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("report", help="compare results files from several machines in one table and plot",
                             description="Read results files written by `mobilenet-course bench --out` (from a "
-                                        "laptop, a Raspberry Pi, ...) and plot latency against mult-adds for all.")
+                                        "laptop, a Raspberry Pi, ...) or copied from chapter 8's 'Measure on this "
+                                        "device' (a browser's rows) and plot latency against mult-adds for all.")
     p.add_argument("files", nargs="+", metavar="FILE", help="results files (.json or .csv)")
     p.add_argument("--out", default="report.png", help="the plot to write: .png, .svg or .pdf (default report.png)")
     p.set_defaults(run=_report)
