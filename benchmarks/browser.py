@@ -35,7 +35,8 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 parser.add_argument("--site", default=str(ROOT / "_build" / "html"), help="the built book (default _build/html)")
 parser.add_argument("--threads", type=int, default=2, help="threads for every runtime (default 2)")
-parser.add_argument("--rounds", type=int, default=3, help="rounds of browser, native, eager (default 3)")
+parser.add_argument("--rounds", type=int, default=3, choices=range(1, 21), metavar="1-20",
+                    help="rounds of browser, native, eager (default 3)")
 parser.add_argument("--out", help="write the rows here (.json), e.g. mobilenet_course/results/browser-NAME.json")
 parser.add_argument("--explore", action="store_true", help="also time the session options tried, and one thread")
 args = parser.parse_args()
@@ -56,16 +57,19 @@ torch.set_num_threads(args.threads)
 RUNS = dict(runs=30, warmup=10)
 
 
-def native_session(alpha: float, threads: int):
+def native_session(alpha: float, resolution: int, threads: int):
+    """The browser's session, natively: the same file, optimisations and input size fixed as the page fixes it."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.add_free_dimension_override_by_name("height", resolution)
+    options.add_free_dimension_override_by_name("width", resolution)
     return ort.InferenceSession(str(site / browser.MODELS_DIR / browser.model_file(alpha)), options,
                                 providers=["CPUExecutionProvider"])
 
 
 def native_row(alpha: float, resolution: int) -> dict:
-    session = native_session(alpha, args.threads)
+    session = native_session(alpha, resolution, args.threads)
     feed = {"images": browser.fixed_input(resolution).numpy()}
     timing = bench.time_call(lambda: session.run(None, feed), warmup=RUNS["warmup"], runs=RUNS["runs"], min_time_s=1.0)
     mult_adds, params = costs(alpha, resolution)
@@ -140,7 +144,7 @@ with sync_playwright() as playwright:
         finally:
             instance.close()
             server.shutdown()
-        session = native_session(1.0, 1)
+        session = native_session(1.0, 224, 1)
         feed = {"images": browser.fixed_input(224).numpy()}
         print(f"  native onnxruntime, one thread: {bench.time_call(lambda: session.run(None, feed), **RUNS).median_ms:.2f}")
 

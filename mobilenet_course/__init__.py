@@ -6,8 +6,8 @@
 2569144
 """
 
-from . import (bench, checks, cli, costs, data, deploy, exercises, experiments, family, inference, notebook, plots,
-               pretrained, reference, tables, train)
+from . import (bench, browser, checks, cli, costs, data, deploy, exercises, experiments, family, inference, notebook,
+               plots, pretrained, reference, tables, train)
 from .model import ConvMobileNet, MobileNetV1, ShallowMobileNet
 from .names import PAPER_ALPHAS, PAPER_RESOLUTIONS, from_name, model_name, paper_grid
 
@@ -15,4 +15,4 @@ __version__ = "0.1.0"
 
 __all__ = ["ConvMobileNet", "MobileNetV1", "ShallowMobileNet", "PAPER_ALPHAS", "PAPER_RESOLUTIONS", "costs",
            "from_name", "model_name", "paper_grid", "reference", "tables", "family", "exercises", "data", "train", "bench",
-           "deploy", "experiments", "inference", "notebook", "plots", "pretrained", "checks", "__version__"]
+           "deploy", "experiments", "inference", "notebook", "plots", "pretrained", "checks", "browser", "__version__"]

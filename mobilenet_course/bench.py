@@ -5,6 +5,7 @@ Book: chapter 2 ("Measured time against the theoretical ratio"), chapter 8 (benc
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import statistics
@@ -17,7 +18,8 @@ import torch
 from . import checks
 
 __all__ = ["Timing", "time_call", "time_interleaved", "time_module", "inference", "machine", "benchmark",
-           "benchmark_file", "check_batch", "int8_dot_product", "write_results", "read_results", "bundled_results", "matmul_peak", "machine_label"]
+           "benchmark_file", "check_batch", "int8_dot_product", "write_results", "read_results", "bundled_results", "matmul_peak", "machine_label",
+           "check_latency_row"]
 
 
 @dataclass(frozen=True)
@@ -401,7 +403,6 @@ def read_results(path: str | os.PathLike, *, latency: bool = False) -> list[dict
     """
     import csv
     import json
-    import math
     from pathlib import Path
 
     path = Path(path)
@@ -456,15 +457,22 @@ def read_results(path: str | os.PathLike, *, latency: bool = False) -> list[dict
             raise ValueError(f"{path}: row {i}'s machine is a {type(row['machine']).__name__}, not an object of "
                              "cpu, cores, arch, ...")
         if latency:
-            missing = [k for k in LATENCY_KEYS if k not in row]
-            if missing:
-                raise ValueError(f"{path}: row {i} has no {', '.join(missing)}: not a latency row of "
-                                 "`mobilenet-course bench`")
-            for key in ("model", "path"):
-                if not isinstance(row[key], str):
-                    raise ValueError(f"{path}: row {i}'s {key} is {row[key]!r}, not a string")
-            for key in ("median_ms", "p10_ms", "p90_ms", "mult_adds"):
-                value = row[key]
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                    raise ValueError(f"{path}: row {i}'s {key} is {value!r}, not a finite number")
+            check_latency_row(row, f"{path}: row {i}")
     return rows
+
+
+def check_latency_row(row: dict, where: str) -> None:
+    """Raise ValueError, naming ``where``, unless ``row`` is a latency row of :func:`benchmark`: it has
+    :data:`LATENCY_KEYS`, ``model`` and ``path`` are strings, the times and ``mult_adds`` finite numbers."""
+    if not isinstance(row, dict):
+        raise ValueError(f"{where} is a {type(row).__name__}, not a result row")
+    missing = [k for k in LATENCY_KEYS if k not in row]
+    if missing:
+        raise ValueError(f"{where} has no {', '.join(missing)}: not a latency row of `mobilenet-course bench`")
+    for key in ("model", "path"):
+        if not isinstance(row[key], str):
+            raise ValueError(f"{where}'s {key} is {row[key]!r}, not a string")
+    for key in ("median_ms", "p10_ms", "p90_ms", "mult_adds"):
+        value = row[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"{where}'s {key} is {value!r}, not a finite number")

@@ -31,7 +31,8 @@ from torch import nn
 from . import checks
 from .names import PAPER_ALPHAS, PAPER_RESOLUTIONS, model_name
 
-__all__ = ["ALPHAS", "RESOLUTIONS", "SEED", "MANIFEST", "RUNTIME_VERSION", "RUNTIME_DIR", "MODELS_DIR", "SERVICE_WORKER", "model_file", "reference_model", "fixed_input", "to_onnx",
+__all__ = ["ALPHAS", "RESOLUTIONS", "MIN_RESOLUTION", "MAX_RESOLUTION", "SEED", "MANIFEST", "RUNTIME_VERSION",
+           "RUNTIME_DIR", "MODELS_DIR", "SERVICE_WORKER", "ISOLATION_HEADERS", "serve", "model_file", "reference_model", "fixed_input", "to_onnx",
            "write_site_models"]
 
 ALPHAS: tuple[float, ...] = PAPER_ALPHAS
@@ -179,12 +180,20 @@ def write_site_models(folder: str | os.PathLike, *, progress: bool = True) -> li
     """Write one ONNX file per width of :data:`ALPHAS` and the :data:`MANIFEST` into ``folder``; return the manifest.
 
     A file whose manifest entry (same package source, same bytes) is already there is kept, so a second build
-    exports nothing. Each file is written atomically and checked against its SHA-256 after writing.
+    exports nothing. Each file is written atomically and checked against its SHA-256 after writing; two builds at
+    once take turns (a lock on the manifest), so a manifest never lists another process's file.
     """
-    from .files import atomic_write
+    from .files import locked
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    with locked(folder / MANIFEST):
+        return _write_site_models(folder, progress)
+
+
+def _write_site_models(folder: Path, progress: bool) -> list[dict]:
+    from .files import atomic_write
+
     stamp = _source_stamp()
     try:
         old = {entry["file"]: entry for entry in json.loads((folder / MANIFEST).read_text())}
@@ -219,10 +228,14 @@ def _sha256(path: Path) -> str | None:
 
 
 def _source_stamp() -> str:
-    """A digest of the code that makes the files (this module, the model, batch-norm folding) and torch's version."""
+    """A digest of what makes the files: the package's modules that build, fold, export and describe the model, and
+    the versions of torch, onnx and onnxscript."""
+    import onnx
+    import onnxscript
+
     here = Path(__file__).parent
-    digest = hashlib.sha256(torch.__version__.encode())
-    for name in ("browser.py", "model.py", "inference.py"):
+    digest = hashlib.sha256(f"{torch.__version__} {onnx.__version__} {onnxscript.__version__}".encode())
+    for name in ("browser.py", "model.py", "inference.py", "deploy.py", "family.py", "names.py"):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()[:16]
 

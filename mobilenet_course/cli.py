@@ -290,9 +290,10 @@ def _report(args: argparse.Namespace) -> int:
         key = f"{bench.machine_label(r.get('machine', {}))} {r['path']} {r.get('threads', '?')}thr"
         by_model.setdefault(r["model"], {})[key] = r["median_ms"]
     columns = sorted({k for v in by_model.values() for k in v})
-    print(f"{'model':20} " + " ".join(f"{c[:24]:>24}" for c in columns))
+    width = max(10, *(len(c) for c in columns))  # whole column names: machine, path and threads
+    print(f"{'model':20} " + " ".join(f"{c:>{width}}" for c in columns))
     for model, times in by_model.items():
-        print(f"{model:20} " + " ".join(f"{times[c]:24.3f}" if c in times else f"{'-':>24}" for c in columns))
+        print(f"{model:20} " + " ".join(f"{times[c]:{width}.3f}" if c in times else f"{'-':>{width}}" for c in columns))
     fig = plots.latency_plot(rows, title="latency against mult-adds")
     fig.savefig(args.out, dpi=120)
     print(f"wrote {args.out}")

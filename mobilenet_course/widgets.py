@@ -221,8 +221,9 @@ class DeviceBenchmark(anywidget.AnyWidget):
     Parameters
     ----------
     stored : list of result rows, optional
-        Rows to plot beside this device's (each with ``model``, ``path``, ``median_ms`` and ``mult_adds``), for
-        instance ``bench.bundled_results("grid-latency")``.
+        Latency rows to plot beside this device's (:func:`mobilenet_course.bench.check_latency_row` says what a row
+        needs), for instance ``bench.read_results(bench.bundled_results("grid-latency-amd-epyc-2-cores.json"))``.
+        A bad row is a ``ValueError`` naming it.
 
     Book: chapter 8, "Measure on this device".
     """
@@ -240,22 +241,21 @@ class DeviceBenchmark(anywidget.AnyWidget):
     service_worker = traitlets.Unicode().tag(sync=True)
     not_on_site = traitlets.Unicode().tag(sync=True)
     stored = traitlets.List(traitlets.Dict()).tag(sync=True)
-    rows = traitlets.List(traitlets.Dict()).tag(sync=True)  # what this device measured (synced back in Jupyter)
 
     def __init__(self, stored: list[dict] | None = None, **kwargs) -> None:
-        from . import browser
+        from . import bench, browser
 
-        keys = ("model", "path", "median_ms", "mult_adds")
         stored = list(stored or [])
         for i, row in enumerate(stored):
-            if not isinstance(row, Mapping) or any(key not in row for key in keys):
-                raise ValueError(f"stored[{i}] must be a result row with the keys {', '.join(keys)}, got {row!r}")
+            bench.check_latency_row(row, f"stored[{i}]")
         super().__init__(
             layers=family.layer_table(), alphas=list(browser.ALPHAS), resolutions=list(browser.RESOLUTIONS),
             min_resolution=browser.MIN_RESOLUTION, max_resolution=browser.MAX_RESOLUTION,
             runtime_dir=browser.RUNTIME_DIR, runtime_version=browser.RUNTIME_VERSION, models_dir=browser.MODELS_DIR,
             service_worker=browser.SERVICE_WORKER, not_on_site=NOT_ON_SITE,
-            stored=[{key: row[key] for key in keys} for row in stored], **kwargs)
+            stored=[{"model": row["model"], "path": row["path"], "median_ms": row["median_ms"],
+                     "mult_adds": row["mult_adds"], "machine": bench.machine_label(row.get("machine") or {})}
+                    for row in stored], **kwargs)
 
     def __repr__(self) -> str:
         return f"DeviceBenchmark(stored={len(self.stored)} rows)"

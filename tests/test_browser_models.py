@@ -109,16 +109,23 @@ def test_device_widget_hands_the_browser_what_it_needs():
     widget = DeviceBenchmark(stored=stored)
     state = widget.get_state()
     assert state["layers"] == family.layer_table() and state["alphas"] == list(browser.ALPHAS)
-    assert len(state["stored"]) == len(stored) and set(state["stored"][0]) == {"model", "path", "median_ms", "mult_adds"}
+    assert len(state["stored"]) == len(stored)
+    assert state["stored"][0] == {key: stored[0][key] for key in ("model", "path", "median_ms", "mult_adds")} | {
+        "machine": "AMD EPYC (x86_64)"}
     assert "window.mobilenetCourse" in state["_esm"] and "export function familyCosts" in state["_esm"]
     assert "benchmark_panel" in state["not_on_site"], "in Jupyter the widget points at the native panel"
     assert repr(widget) == f"DeviceBenchmark(stored={len(stored)} rows)"
 
 
-@pytest.mark.parametrize("bad", [[{"model": "x"}], ["row"]])
-def test_device_widget_refuses_rows_it_cannot_plot(bad):
-    with pytest.raises(ValueError, match=r"stored\[0\] must be a result row with the keys model, path"):
-        DeviceBenchmark(stored=bad)
+@pytest.mark.parametrize("bad, message", [
+    ({"model": "x"}, r"stored\[0\] has no path, median_ms, p10_ms, p90_ms, mult_adds"),
+    ("row", r"stored\[0\] is a str, not a result row"),
+    ({"model": "x", "path": "eager", "median_ms": float("nan"), "p10_ms": 1, "p90_ms": 1, "mult_adds": 1},
+     r"stored\[0\]'s median_ms is nan, not a finite number"),
+])
+def test_device_widget_refuses_rows_it_cannot_plot(bad, message):
+    with pytest.raises(ValueError, match=message):
+        DeviceBenchmark(stored=[bad])
 
 
 def test_serve_sends_isolation_headers_only_when_asked(tmp_path):

@@ -8,8 +8,12 @@
 //   await mobilenetCourse.measure({alpha: 1.0, resolution: 224, runs: 30})   // a results row, as mc.bench.benchmark's
 //   await mobilenetCourse.logits({alpha: 1.0, resolution: 224})              // 1000 numbers, for the fixed input
 // The fixed input is mobilenet_course.browser.fixed_input: element i is (i * 7919 mod 256) / 127.5 - 1.
+// Timing: the first call of a new session (first_ms), warm-up calls, then blocks of calls, each block timed as one
+// and counted as its mean, at least `runs` calls and `minTimeMs`. A block lasts at least BLOCK_MS, so that a model
+// faster than the browser's timer (coarsened to 0.1 ms or more in a page that is not isolated) is still measured.
 
-const RUNTIME = { ort: null, threads: null, sessions: new Map(), files: new Map(), manifest: null, serviceWorker: "" };
+const RUNTIME = { ort: null, threads: null, sessions: new Map(), files: new Map(), manifest: null, serviceWorker: null };
+const BLOCK_MS = 5;
 
 function siteRoot() {
   // Sphinx writes the path from a page to the site's root on <html data-content_root="../">; Jupyter and Colab have none.
@@ -69,18 +73,23 @@ function modelName(alpha, resolution) {
   return `${text}-MobileNet-${resolution}`;
 }
 
-async function loadRuntime(config, progress) {
-  if (RUNTIME.ort) return RUNTIME.ort;
-  const root = siteRoot();
-  if (!root) throw new Error(config.not_on_site);
-  progress("loading ONNX Runtime Web", 0);
-  const ort = await import(root + config.runtime_dir + "ort.wasm.min.mjs");
-  ort.env.wasm.wasmPaths = root + config.runtime_dir;
-  ort.env.wasm.numThreads = threadsOnOffer();
-  ort.env.logLevel = "error";
-  RUNTIME.ort = ort;
-  RUNTIME.threads = ort.env.wasm.numThreads;
-  return ort;
+function loadRuntime(config, progress) {
+  // One promise for the page: calls at the same time (the widget and the console) share one load.
+  if (!RUNTIME.ort) {
+    RUNTIME.ort = (async () => {
+      const root = siteRoot();
+      if (!root) throw new Error(config.not_on_site);
+      progress("loading ONNX Runtime Web", 0);
+      const ort = await import(root + config.runtime_dir + "ort.wasm.min.mjs");
+      ort.env.wasm.wasmPaths = root + config.runtime_dir;
+      ort.env.wasm.numThreads = threadsOnOffer();
+      ort.env.logLevel = "error";
+      RUNTIME.threads = ort.env.wasm.numThreads;
+      return ort;
+    })();
+    RUNTIME.ort.catch(() => { RUNTIME.ort = null; }); // a failed load may be retried
+  }
+  return RUNTIME.ort;
 }
 
 async function sha256Hex(buffer) {
@@ -89,8 +98,16 @@ async function sha256Hex(buffer) {
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-async function fetchModel(config, alpha, progress) {
-  if (RUNTIME.files.has(alpha)) return RUNTIME.files.get(alpha);
+function fetchModel(config, alpha, progress) {
+  if (!RUNTIME.files.has(alpha)) {
+    const pending = download(config, alpha, progress);
+    RUNTIME.files.set(alpha, pending);
+    pending.catch(() => RUNTIME.files.delete(alpha));
+  }
+  return RUNTIME.files.get(alpha);
+}
+
+async function download(config, alpha, progress) {
   const root = siteRoot();
   if (!RUNTIME.manifest) {
     const response = await fetch(root + config.models_dir + "manifest.json");
@@ -116,23 +133,26 @@ async function fetchModel(config, alpha, progress) {
   if (received !== entry.bytes) throw new Error(`${entry.file}: got ${received} bytes, the book's list says ${entry.bytes}`);
   const digest = await sha256Hex(bytes);
   if (digest !== null && digest !== entry.sha256) throw new Error(`${entry.file} does not match its SHA-256: a damaged download`);
-  RUNTIME.files.set(alpha, bytes);
   return bytes;
 }
 
 async function session(config, { alpha, resolution, graphOptimizationLevel, fixShape }, progress) {
+  // Returns [session, fresh]: fresh when this call created it (its first run then pays for the set-up).
   const key = `${alpha}-${resolution}-${graphOptimizationLevel}-${fixShape}`;
-  if (RUNTIME.sessions.has(key)) return RUNTIME.sessions.get(key);
-  const ort = await loadRuntime(config, progress);
-  const bytes = await fetchModel(config, alpha, progress);
-  progress(`preparing ${modelName(alpha, resolution)}`, 1);
-  // Fixing the free dimensions lets ONNX Runtime plan every layer's shape once, as for a file exported per resolution.
-  const created = await ort.InferenceSession.create(bytes, {
-    executionProviders: ["wasm"], graphOptimizationLevel,
-    ...(fixShape ? { freeDimensionOverrides: { height: resolution, width: resolution } } : {}),
-  });
-  RUNTIME.sessions.set(key, created);
-  return created;
+  if (RUNTIME.sessions.has(key)) return [await RUNTIME.sessions.get(key), false];
+  const pending = (async () => {
+    const ort = await loadRuntime(config, progress);
+    const bytes = await fetchModel(config, alpha, progress);
+    progress(`preparing ${modelName(alpha, resolution)}`, 1);
+    // Fixing the free dimensions lets ONNX Runtime plan every layer's shape once, as for a file per resolution.
+    return ort.InferenceSession.create(bytes, {
+      executionProviders: ["wasm"], graphOptimizationLevel,
+      ...(fixShape ? { freeDimensionOverrides: { height: resolution, width: resolution } } : {}),
+    });
+  })();
+  RUNTIME.sessions.set(key, pending);
+  pending.catch(() => RUNTIME.sessions.delete(key));
+  return [await pending, true];
 }
 
 function fixedInput(ort, resolution) {
@@ -159,24 +179,30 @@ const round4 = (x) => Math.round(x * 1e4) / 1e4;
 async function measure(config, request = {}, progress = () => {}) {
   const checked = checkRequest(request, config);
   const { alpha, resolution, runs, warmup, minTimeMs } = checked;
-  const run = await session(config, checked, progress);
-  const feeds = { images: fixedInput(RUNTIME.ort, resolution) };
-  const pause = () => new Promise((resolve) => setTimeout(resolve, 0)); // let the page repaint between calls
+  const name = modelName(alpha, resolution);
+  // Progress runs from 0 to 1 once: loading and fetching to 0.5, warm-up to 0.6, timing to 1.
+  const [run, fresh] = await session(config, checked, (text, fraction) => progress(text, 0.5 * fraction));
+  const ort = await RUNTIME.ort;
+  const feeds = { images: fixedInput(ort, resolution) };
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 0)); // let the page repaint between blocks
   let t0 = performance.now();
   await run.run(feeds);
   const firstMs = performance.now() - t0;
+  t0 = performance.now();
   for (let i = 0; i < warmup; i += 1) {
     await run.run(feeds);
-    if (i % 5 === 4) { progress(`warming up ${modelName(alpha, resolution)}`, i / warmup); await pause(); }
+    if (i % 5 === 4 || i === warmup - 1) { progress(`warming up ${name}`, 0.5 + (0.1 * (i + 1)) / warmup); await pause(); }
   }
+  const warmMs = warmup ? (performance.now() - t0) / warmup : firstMs;
+  const block = Math.max(1, Math.ceil(BLOCK_MS / Math.max(warmMs, 1e-3)));
   const times = [];
   const start = performance.now();
-  while (times.length < runs || performance.now() - start < minTimeMs) {
+  while (times.length * block < runs || performance.now() - start < minTimeMs) {
     t0 = performance.now();
-    await run.run(feeds);
-    times.push(performance.now() - t0);
-    if (times.length % 5 === 0) {
-      progress(`timing ${modelName(alpha, resolution)}: ${times.length} runs`, Math.min(1, times.length / runs));
+    for (let i = 0; i < block; i += 1) await run.run(feeds);
+    times.push((performance.now() - t0) / block);
+    if (times.length % Math.max(1, Math.ceil(5 / block)) === 0) {
+      progress(`timing ${name}: ${times.length * block} runs`, 0.6 + 0.4 * Math.min(1, (times.length * block) / runs));
       await pause();
     }
   }
@@ -185,7 +211,7 @@ async function measure(config, request = {}, progress = () => {}) {
   return {
     model: modelName(alpha, resolution), path: "onnxruntime-web wasm", batch: 1, threads: RUNTIME.threads,
     median_ms: round4(q.median), p10_ms: round4(q.p10), p90_ms: round4(q.p90), p99_ms: round4(q.p99),
-    first_ms: round4(firstMs), runs: times.length, warmup,
+    first_ms: fresh ? round4(firstMs) : null, runs: times.length * block, block, warmup,
     mult_adds: total(costs, "multAdds"), params: total(costs, "params"),
     machine: {
       cores: navigator.hardwareConcurrency || null, // a browser does not name its CPU
@@ -198,9 +224,9 @@ async function measure(config, request = {}, progress = () => {}) {
 
 async function logits(config, request = {}) {
   const checked = checkRequest({ runs: 1, ...request }, config);
-  const run = await session(config, checked, () => {});
+  const [run] = await session(config, checked, () => {});
   const { resolution } = checked;
-  const output = await run.run({ images: fixedInput(RUNTIME.ort, resolution) });
+  const output = await run.run({ images: fixedInput(await RUNTIME.ort, resolution) });
   return Array.from(output.logits.data);
 }
 
@@ -210,12 +236,15 @@ async function offerIsolation(config) {
   const root = siteRoot();
   if (self.crossOriginIsolated || !root || !("serviceWorker" in navigator) || !self.isSecureContext) return "";
   if (!RUNTIME.serviceWorker) {
-    try {
-      await navigator.serviceWorker.register(root + config.service_worker);
-      RUNTIME.serviceWorker = "installed";
-    } catch (error) {
-      RUNTIME.serviceWorker = "failed";
-    }
+    RUNTIME.serviceWorker = (async () => {
+      try {
+        await navigator.serviceWorker.register(root + config.service_worker);
+        const timeout = new Promise((resolve) => setTimeout(() => resolve(null), 10000));
+        return (await Promise.race([navigator.serviceWorker.ready, timeout])) ? "installed" : "failed";
+      } catch (error) {
+        return "failed";
+      }
+    })();
   }
   return RUNTIME.serviceWorker;
 }
@@ -239,13 +268,35 @@ function logScale(lo, hi, from, to) {
   return (v) => from + ((Math.log10(v) - a) / (b - a)) * (to - from);
 }
 
+const SHAPES = ["circle", "square", "triangle", "diamond", "cross"];
+
+function marker(shape, cx, cy, cls) {
+  // One outlined or filled mark: the shape tells the stored paths apart without relying on colour.
+  const r = 4.5;
+  if (shape === "circle") return svgElement("circle", { cx, cy, r, class: cls });
+  const points = {
+    square: [[-r, -r], [r, -r], [r, r], [-r, r]],
+    triangle: [[0, -r * 1.2], [r * 1.1, r * 0.8], [-r * 1.1, r * 0.8]],
+    diamond: [[0, -r * 1.3], [r * 1.1, 0], [0, r * 1.3], [-r * 1.1, 0]],
+    cross: [[-r, -r], [r, r], [0, 0], [r, -r], [-r, r], [0, 0]],
+  }[shape];
+  return svgElement("polygon", { points: points.map(([dx, dy]) => `${cx + dx},${cy + dy}`).join(" "), class: cls });
+}
+
+function storedShapes(stored) {
+  // path -> shape, in the order the paths first appear
+  const shapes = new Map();
+  for (const r of stored) if (!shapes.has(r.path)) shapes.set(r.path, SHAPES[shapes.size % SHAPES.length]);
+  return shapes;
+}
+
 function drawPlot(svg, stored, measured) {
-  // Latency against mult-adds, both axes logarithmic: the stored Python rows in outline, this device's filled.
+  // Latency against mult-adds, both axes logarithmic: the stored rows outlined (a shape per path), this device's filled.
   while (svg.firstChild) svg.removeChild(svg.firstChild);
   const W = 560, H = 300, left = 58, right = 12, top = 12, bottom = 44;
   const points = [...stored, ...measured].filter((r) => r.mult_adds > 0 && r.median_ms > 0);
   const title = svgElement("title");
-  title.textContent = "Latency against mult-adds, logarithmic axes: stored Python measurements and this device's";
+  title.textContent = "Latency against mult-adds, logarithmic axes: the stored measurements and this device's";
   svg.appendChild(title);
   if (!points.length) return;
   const pad = (lo, hi) => [lo / 1.5, hi * 1.5];
@@ -274,10 +325,12 @@ function drawPlot(svg, stored, measured) {
   const yTitle = svgElement("text", { x: 14, y: (top + H - bottom) / 2, "text-anchor": "middle", class: "mc-axis",
     transform: `rotate(-90 14 ${(top + H - bottom) / 2})` });
   yTitle.textContent = "median latency (ms)"; svg.appendChild(yTitle);
+  const shapes = storedShapes(stored);
   for (const [rows, cls] of [[stored, "mc-dot-out"], [measured, "mc-dot-best"]]) {
     for (const r of rows) {
       if (!(r.mult_adds > 0 && r.median_ms > 0)) continue;
-      const dot = svgElement("circle", { cx: x(r.mult_adds), cy: y(r.median_ms), r: 4, class: cls });
+      const shape = cls === "mc-dot-best" ? "circle" : shapes.get(r.path);
+      const dot = marker(shape, x(r.mult_adds), y(r.median_ms), cls);
       const tip = svgElement("title");
       tip.textContent = `${r.model}, ${r.path}: ${r.median_ms.toFixed(2)} ms`;
       dot.appendChild(tip);
@@ -296,12 +349,11 @@ function render({ model, el }) {
   };
   const stored = model.get("stored");
   const root = element("div", { class: "mc-widget mc-device-benchmark" });
-  const heading = element("p", { class: "mc-heading" }, "Measure MobileNet on this device, in this browser");
-  root.appendChild(heading);
+  root.appendChild(element("p", { class: "mc-heading" }, "Measure MobileNet on this device, in this browser"));
 
   if (siteRoot() === null) {
     // Jupyter, Colab: the runtime and the models are files of the published book, not of the notebook.
-    root.appendChild(element("p", { class: "mc-status", role: "status" }, config.not_on_site));
+    root.appendChild(element("p", { class: "mc-device-status", role: "status" }, config.not_on_site));
     el.appendChild(root);
     return;
   }
@@ -334,18 +386,23 @@ function render({ model, el }) {
   controls.appendChild(gridRow);
   grid.addEventListener("change", () => { alphaSelect.disabled = grid.checked; resolutionSelect.disabled = grid.checked; });
   const buttons = element("div", { class: "mc-row" });
+  // aria-disabled, not disabled, while running: a disabled button would lose the keyboard focus.
   const runButton = element("button", { type: "button", class: "mc-run" }, "Run");
-  const copyButton = element("button", { type: "button", class: "mc-copy", disabled: "" }, "Copy results (JSON)");
+  const copyButton = element("button", { type: "button", class: "mc-copy", "aria-disabled": "true" }, "Copy results (JSON)");
   buttons.appendChild(runButton);
   buttons.appendChild(copyButton);
   controls.appendChild(buttons);
   root.appendChild(controls);
 
   const bar = element("progress", { max: "1", value: "0", class: "mc-progress", "aria-label": "progress" });
-  const status = element("p", { class: "mc-status", role: "status", "aria-live": "polite" },
-    "Press Run: the runtime (15 MB) and the chosen model (1-9 MB) are fetched only then.");
+  // The visible status changes many times a second while timing; screen readers hear only the announcements.
+  const status = element("p", { class: "mc-device-status", "aria-live": "off" },
+    "Press Run: the runtime and the chosen model are fetched only then.");
+  const announce = announcer(0);
   root.appendChild(bar);
   root.appendChild(status);
+  root.appendChild(announce);
+  const say = (text) => { status.textContent = text; announce.announce(text); };
   const environment = element("p", { class: "mc-environment" });
   const showEnvironment = () => {
     const env = window.mobilenetCourse.environment();
@@ -356,18 +413,23 @@ function render({ model, el }) {
   showEnvironment();
   root.appendChild(environment);
 
+  const tableBox = element("div", { class: "mc-table-box" });
   const table = element("table", { class: "mc-readout mc-results" });
   const head = element("tr");
   for (const h of ["model", "median ms", "p10", "p90", "mult-adds"]) head.appendChild(element("th", { scope: "col" }, h));
   table.appendChild(head);
-  root.appendChild(table);
+  tableBox.appendChild(table);
+  root.appendChild(tableBox);
   const svg = svgElement("svg", { viewBox: "0 0 560 300", class: "mc-plot", role: "img",
-    "aria-label": "Latency against mult-adds: stored measurements (circles) and this device's (filled)" });
+    "aria-label": "Latency against mult-adds: the stored measurements (outlined) and this device's (filled circles)" });
   root.appendChild(svg);
-  const legend = element("p", { class: "mc-legend" },
-    `Outlined: stored Python measurements (${stored.length ? [...new Set(stored.map((r) => r.path))].join(", ") : "none"}); ` +
-    "filled: this device, in this browser.");
-  root.appendChild(legend);
+  const shapes = storedShapes(stored);
+  const where = [...new Set(stored.map((r) => r.machine))].join("; ");
+  root.appendChild(element("p", { class: "mc-legend" },
+    (stored.length
+      ? `Outlined: stored measurements${where ? ` (${where})` : ""}, ` +
+        [...shapes].map(([path, shape]) => `${path} ${shape}s`).join(", ") + "; "
+      : "") + "filled circles: this device, in this browser."));
   const measured = [];
   drawPlot(svg, stored, measured);
 
@@ -378,18 +440,21 @@ function render({ model, el }) {
       `${(row.mult_adds / 1e6).toFixed(1)}M`]) tr.appendChild(element("td", {}, v));
     table.appendChild(tr);
     drawPlot(svg, stored, measured);
-    model.set("rows", measured.slice());
-    save(model);
+    copyButton.setAttribute("aria-disabled", "false");
   };
 
+  let running = false;
   runButton.addEventListener("click", async () => {
-    runButton.disabled = true;
+    if (running) return;
+    running = true;
+    runButton.setAttribute("aria-disabled", "true");
     const jobs = grid.checked
       ? config.alphas.flatMap((a) => config.resolutions.map((r) => [a, r]))
       : [[Number(alphaSelect.value), Number(resolutionSelect.value)]];
     try {
       for (const [i, [alpha, resolution]] of jobs.entries()) {
         const prefix = jobs.length > 1 ? `model ${i + 1} of ${jobs.length}: ` : "";
+        announce.announce(`${prefix}measuring ${modelName(alpha, resolution)}`);
         const row = await measure(config, { alpha, resolution }, (text, fraction) => {
           status.textContent = prefix + text;
           bar.value = (i + Math.max(0, Math.min(1, fraction))) / jobs.length;
@@ -398,35 +463,41 @@ function render({ model, el }) {
         showEnvironment();
       }
       bar.value = 1;
-      let text = `Done: ${jobs.length === 1 ? measured[measured.length - 1].model + " in " + measured[measured.length - 1].median_ms.toFixed(2) + " ms (median)" : jobs.length + " models"}.`;
+      const last = measured[measured.length - 1];
+      let text = jobs.length === 1 ? `Done: ${last.model} in ${last.median_ms.toFixed(2)} ms (median).`
+        : `Done: ${jobs.length} models.`;
       if (!self.crossOriginIsolated) {
         const worker = await offerIsolation(config);
         text += worker === "installed"
           ? " This page ran on one thread; reload it to measure with threads (a service worker now isolates it)."
           : " This page ran on one thread: threads need a cross-origin isolated page.";
       }
-      status.textContent = text;
-      copyButton.disabled = false;
+      say(text);
     } catch (error) {
-      status.textContent = `Could not measure: ${error.message}`;
+      say(`Could not measure: ${String(error?.message ?? error)}`);
     } finally {
-      runButton.disabled = false;
+      running = false;
+      runButton.setAttribute("aria-disabled", "false");
     }
   });
 
+  let copyBox = null;
   copyButton.addEventListener("click", async () => {
+    if (!measured.length) return;
     const text = JSON.stringify(measured, null, 1);
     try {
       await navigator.clipboard.writeText(text);
-      status.textContent = `Copied ${measured.length} row${measured.length === 1 ? "" : "s"}: save them as a .json file ` +
-        "and run `mobilenet-course report FILE` to plot them beside native rows.";
+      say(`Copied ${measured.length} row${measured.length === 1 ? "" : "s"}: save them as a .json file and run ` +
+        "`mobilenet-course report FILE` to plot them beside native rows.");
     } catch (error) {
-      // No clipboard (an insecure page, or permission refused): show the rows to copy by hand.
-      const area = element("textarea", { readonly: "", rows: "6", class: "mc-copy-text", "aria-label": "results as JSON" });
-      area.value = text;
-      root.appendChild(area);
-      area.select();
-      status.textContent = "The clipboard is not available here: the rows are in the box below, selected.";
+      // No clipboard (an insecure page, or permission refused): show the rows to copy by hand, in one box.
+      if (!copyBox) {
+        copyBox = element("textarea", { readonly: "", rows: "6", class: "mc-copy-text", "aria-label": "results as JSON" });
+        root.appendChild(copyBox);
+      }
+      copyBox.value = text;
+      copyBox.select();
+      say("The clipboard is not available here: the rows are in the box below, selected.");
     }
   });
 
