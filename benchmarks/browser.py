@@ -55,6 +55,7 @@ from playwright.sync_api import sync_playwright  # noqa: E402
 
 torch.set_num_threads(args.threads)
 RUNS = dict(runs=30, warmup=10)
+GRID = {m.name: m for m in mc.family.grid()}  # the grid's models, with their mult-adds and parameters
 
 
 def native_session(alpha: float, resolution: int, threads: int):
@@ -72,17 +73,12 @@ def native_row(alpha: float, resolution: int) -> dict:
     session = native_session(alpha, resolution, args.threads)
     feed = {"images": browser.fixed_input(resolution).numpy()}
     timing = bench.time_call(lambda: session.run(None, feed), warmup=RUNS["warmup"], runs=RUNS["runs"], min_time_s=1.0)
-    mult_adds, params = costs(alpha, resolution)
+    model = GRID[mc.names.model_name(alpha, resolution)]
     machine = bench.machine() | {"threads": args.threads, "onnxruntime": ort.__version__}
-    return {"model": mc.names.model_name(alpha, resolution), "path": "onnxruntime", "batch": 1,
+    return {"model": model.name, "path": "onnxruntime", "batch": 1,
             "threads": args.threads, "median_ms": round(timing.median_ms, 4), "p10_ms": round(timing.p10_ms, 4),
             "p90_ms": round(timing.p90_ms, 4), "p99_ms": round(timing.p99_ms, 4), "runs": timing.runs,
-            "warmup": RUNS["warmup"], "mult_adds": mult_adds, "params": params, "machine": machine}
-
-
-def costs(alpha: float, resolution: int) -> tuple[int, int]:
-    layers = mc.family.family_costs(alpha, resolution)
-    return sum(c.mult_adds for c in layers), sum(c.params for c in layers)
+            "warmup": RUNS["warmup"], "mult_adds": model.mult_adds, "params": model.params, "machine": machine}
 
 
 def browser_row(page, alpha: float, resolution: int, extra: dict | None = None) -> dict:

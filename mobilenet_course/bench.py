@@ -141,17 +141,20 @@ def machine() -> dict[str, object]:
     }
 
 
-def machine_label(machine: dict) -> str:
+def machine_label(machine: dict, threads: object = None) -> str:
     """How a row's machine is named in tables and legends: its CPU and architecture; for a row measured in a browser
     (chapter 8's widget, whose ``machine`` has a ``browser`` key), the browser and the CPU or platform, since a
-    browser does not name the CPU it runs on.
+    browser does not name the CPU it runs on. With ``threads``, the row's threads join the parentheses.
 
     >>> machine_label({"cpu": "AMD EPYC", "arch": "x86_64"}), machine_label({"browser": "Chromium 140", "system": "Linux"})
     ('AMD EPYC (x86_64)', 'Chromium 140 on Linux')
+    >>> machine_label({"cpu": "AMD EPYC", "arch": "x86_64"}, 2), machine_label({"browser": "Chromium 140"}, 1)
+    ('AMD EPYC (x86_64, 2 thr)', 'Chromium 140 on ? (1 thr)')
     """
+    thr = "" if threads is None else f"{threads} thr"
     if "browser" in machine:
-        return f"{machine['browser']} on {machine.get('cpu') or machine.get('system', '?')}"
-    return f"{machine.get('cpu', '?')} ({machine.get('arch', '?')})"
+        return f"{machine['browser']} on {machine.get('cpu') or machine.get('system', '?')}" + (f" ({thr})" if thr else "")
+    return f"{machine.get('cpu', '?')} ({machine.get('arch', '?')}{', ' + thr if thr else ''})"
 
 
 def matmul_peak(threads: int | None = None, seconds: float = 0.5) -> float:

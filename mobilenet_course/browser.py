@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from . import checks
-from .names import PAPER_ALPHAS, PAPER_RESOLUTIONS, model_name
+from .names import PAPER_ALPHAS, PAPER_RESOLUTIONS
 
 __all__ = ["ALPHAS", "RESOLUTIONS", "MIN_RESOLUTION", "MAX_RESOLUTION", "SEED", "MANIFEST", "RUNTIME_VERSION",
            "RUNTIME_DIR", "MODELS_DIR", "SERVICE_WORKER", "ISOLATION_HEADERS", "serve", "model_file", "reference_model", "fixed_input", "to_onnx",
@@ -166,14 +166,10 @@ def to_onnx(alpha: float) -> bytes:
 
 
 def _costs(alpha: float) -> dict[str, dict[str, int]]:
+    """The grid models of width ``alpha``: their mult-adds and parameters (``mobilenet_course.family.grid``)."""
     from . import family
 
-    costs = {}
-    for resolution in RESOLUTIONS:
-        layers = family.family_costs(alpha, resolution)
-        costs[model_name(alpha, resolution)] = {"mult_adds": sum(c.mult_adds for c in layers),
-                                                "params": sum(c.params for c in layers)}
-    return costs
+    return {m.name: {"mult_adds": m.mult_adds, "params": m.params} for m in family.grid() if m.alpha == alpha}
 
 
 def write_site_models(folder: str | os.PathLike, *, progress: bool = True) -> list[dict]:

@@ -246,11 +246,7 @@ def latency_plot(rows: Sequence[dict], title: str = "") -> Figure:
     series: dict[str, list[dict]] = {}
     for r in rows:
         machine = r.get("machine", {})
-        threads = r.get("threads", "?")
-        if "browser" in machine:  # a row from chapter 8's widget: the browser, since it does not name the CPU
-            label = f"{bench.machine_label(machine)} ({threads} thr): {r['path']}"
-        else:
-            label = f"{machine.get('cpu', '?')} ({machine.get('arch', '?')}, {threads} thr): {r['path']}"
+        label = f"{bench.machine_label(machine, threads=r.get('threads', '?'))}: {r['path']}"
         series.setdefault(label, []).append(r)
     for label, points in series.items():
         points = sorted(points, key=lambda r: r["mult_adds"])

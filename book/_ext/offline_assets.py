@@ -50,8 +50,9 @@ def copy_assets(app: Sphinx, exception: Exception | None) -> None:
         return
     source, outdir = node_modules(app), Path(app.outdir)
     target = outdir / "_static" / "offline"
-    for name, dest in [(name, target / dest) for name, dest in ASSETS] + [(n, outdir / d) for n, d in ROOT_ASSETS]:
-        src, dst = source / name, dest
+    copies = [(name, target / dest) for name, dest in ASSETS] + [(name, outdir / dest) for name, dest in ROOT_ASSETS]
+    for name, dst in copies:
+        src = source / name
         if not src.exists():
             raise ExtensionError(f"{src} is missing: run `npm ci` in the repository root")
         dst.parent.mkdir(parents=True, exist_ok=True)
